@@ -1,0 +1,89 @@
+"""Canonical input and output hashes, computed over fixed binary layouts of whole batches.
+
+Input hash: the normalized plan, i.e. every field that can change an output (budget, risk
+threshold, allowed skills, each step's skill name, model and numeric features) and nothing that
+cannot (tenant, prompt text beyond its length). Output hash: the deterministic outputs only
+(never timings), rounded to 1e-9 so it is stable across processes and BLAS builds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+
+from costsim_assets.simulator.batch import FEATURES, PlanBatch
+from costsim_assets.simulator.output import INTERVAL_FIELDS, SimulationOutput
+
+INPUT_SCHEMA = b"costsim-input/1"
+OUTPUT_SCHEMA = b"costsim-output/1"
+DECIMALS = 9
+_NO_NAME = b"\0" * 16
+
+
+def name_digest(text: str) -> bytes:
+    """16-byte digest of a name: fixed width, so names fit a binary record."""
+    return hashlib.blake2b(text.encode(), digest_size=16).digest()
+
+
+def _digests(names: tuple[str, ...], ids: np.ndarray) -> np.ndarray:
+    table = np.array([name_digest(n) for n in names] + [_NO_NAME], dtype="V16")
+    return table[np.where(ids < 0, len(names), ids)]
+
+
+def _canonical(values: np.ndarray) -> np.ndarray:
+    """Round, fold -0.0 into 0.0 and give every NaN one bit pattern."""
+    rounded = np.round(np.asarray(values, dtype=np.float64), DECIMALS) + 0.0
+    return np.where(np.isnan(rounded), np.nan, rounded)
+
+
+def _records(columns: dict[str, np.ndarray]) -> np.ndarray:
+    dtype = np.dtype([(name, "V16" if col.dtype.kind == "V" else "<f8") for name, col in columns.items()])
+    first = next(iter(columns.values()))
+    records = np.zeros(len(first), dtype=dtype)
+    for name, col in columns.items():
+        records[name] = col if col.dtype.kind == "V" else _canonical(col)
+    return records.view(np.uint8).reshape(len(first), dtype.itemsize)
+
+
+def _segment_hashes(prefix: bytes, plans: np.ndarray, steps: np.ndarray,
+                    offsets: np.ndarray) -> list[str]:
+    """sha256(prefix | plan record | its step records) per plan, grouped by step count."""
+    counts = np.diff(offsets)
+    result: list[str] = [""] * len(counts)
+    head = np.frombuffer(prefix, dtype=np.uint8)
+    for count in np.unique(counts):
+        members = np.flatnonzero(counts == count)
+        index = offsets[members][:, None] + np.arange(count)
+        rows = np.hstack([np.broadcast_to(head, (len(members), len(head))), plans[members],
+                          steps[index].reshape(len(members), -1)])
+        data = rows.tobytes()
+        width = rows.shape[1]
+        for position, plan in enumerate(members.tolist()):
+            result[plan] = hashlib.sha256(data[position * width:(position + 1) * width]).hexdigest()
+    return result
+
+
+def input_hashes(batch: PlanBatch) -> list[str]:
+    """Hex sha256 of each plan's normalized content."""
+    allowed = _digests(tuple("\x1f".join(s) for s in batch.allowed_sets), batch.allowed_key)
+    plans = _records({"budget": batch.budget_cents, "risk": batch.risk_threshold,
+                      "allowed": allowed, "n_steps": batch.n_steps.astype(np.float64)})
+    steps = _records({"skill": _digests(batch.skill_names, batch.step_skill_id),
+                      "model": _digests(batch.model_names, batch.step_model_id),
+                      **{name: batch.feature(name) for name in FEATURES}})
+    return _segment_hashes(INPUT_SCHEMA, plans, steps, batch.step_offsets)
+
+
+def output_hashes(output: SimulationOutput) -> list[str]:
+    """Hex sha256 of each plan's deterministic output under this model version."""
+    n_plans = len(output.status)
+    version = np.full(n_plans, name_digest(output.version), dtype="V16")
+    intervals = {name: output.intervals.get(name, np.full(n_plans, np.nan)) for name in INTERVAL_FIELDS}
+    plans = _records({"version": version, "status": output.status.astype(np.float64),
+                      "cost": output.cost_cents, "duration": output.duration_ms,
+                      "remaining": output.budget_remaining_cents, "risk": output.cumulative_risk,
+                      **intervals})
+    steps = _records({"cost": output.step_cost_cents, "latency": output.step_latency_ms,
+                      "p": output.step_failure_p})
+    return _segment_hashes(OUTPUT_SCHEMA, plans, steps, output.step_offsets)

@@ -1,0 +1,89 @@
+"""Simulation outputs as arrays, and the per-plan JSON document callers receive."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from costsim_assets.simulator.batch import PlanBatch
+from costsim_assets.simulator.feasibility import STATUS_CODES, STATUSES
+from costsim_assets.simulator.skills import ALL_SKILL_LABELS, UNKNOWN_CODE
+
+RISK_TYPES: dict[str, str] = {
+    "http_call": "timeout", "llm_invoke": "rate_limit", "json_transform": "transform_error",
+    "fs_read": "not_found", "fs_write": "permission", "shell_lite": "timeout",
+    "kv_get": "not_found", "kv_set": "quota", "webhook_send": "timeout",
+    "email_send": "delivery", "unknown": "unknown",
+}
+REPORTED_RISK_ABOVE = 0.05
+INTERVAL_FIELDS = ("cost_low_cents", "cost_high_cents", "duration_low_ms", "duration_high_ms",
+                   "confidence")
+
+
+@dataclass(frozen=True)
+class SimulationOutput:
+    """Deterministic outputs of one simulator version for a batch (plan and step arrays)."""
+
+    version: str
+    status: np.ndarray
+    cost_cents: np.ndarray
+    duration_ms: np.ndarray
+    budget_remaining_cents: np.ndarray
+    cumulative_risk: np.ndarray
+    step_offsets: np.ndarray
+    step_cost_cents: np.ndarray
+    step_latency_ms: np.ndarray
+    step_failure_p: np.ndarray
+    intervals: dict[str, np.ndarray] = field(default_factory=dict)
+    whole_cents: bool = False
+
+    @property
+    def feasible(self) -> np.ndarray:
+        return self.status == STATUS_CODES["FEASIBLE"]
+
+    def plan_result(self, index: int, batch: PlanBatch) -> dict[str, Any]:
+        """The full output document for one plan (what the simulate endpoint returns)."""
+        money = int if self.whole_cents else float
+        steps = _step_documents(self, batch, index, money)
+        result: dict[str, Any] = {
+            "version": self.version,
+            "feasible": bool(self.feasible[index]),
+            "status": STATUSES[self.status[index]],
+            "estimated_cost_cents": money(self.cost_cents[index]),
+            "estimated_duration_ms": float(self.duration_ms[index]),
+            "budget_remaining_cents": money(self.budget_remaining_cents[index]),
+            "cumulative_risk": float(self.cumulative_risk[index]),
+            "steps": steps,
+            "risks": [
+                {"step_index": s["index"], "skill": s["skill"], "risk_type": s["risk_type"],
+                 "probability": s["failure_probability"]}
+                for s in steps if s["failure_probability"] > REPORTED_RISK_ABOVE
+            ],
+            "warnings": [f"unknown skill '{s['skill']}' estimated with default values"
+                         for s in steps if s["known"] is False],
+        }
+        for name, values in self.intervals.items():
+            result[name] = float(values[index])
+        for step in steps:
+            del step["known"]
+        return result
+
+
+def _step_documents(output: SimulationOutput, batch: PlanBatch, index: int, money) -> list[dict]:
+    codes = batch.step_skill_code
+    documents = []
+    start, stop = output.step_offsets[index], output.step_offsets[index + 1]
+    for position, step in enumerate(range(start, stop)):
+        label = ALL_SKILL_LABELS[codes[step]]
+        documents.append({
+            "index": position,
+            "skill": batch.step_skill_name(step),
+            "cost_cents": money(output.step_cost_cents[step]),
+            "latency_ms": float(output.step_latency_ms[step]),
+            "failure_probability": float(output.step_failure_p[step]),
+            "risk_type": RISK_TYPES[label],
+            "known": bool(codes[step] != UNKNOWN_CODE),
+        })
+    return documents

@@ -1,0 +1,108 @@
+"""The V2 model artifact: fitted coefficients + price table + training-data hash, as one JSON file.
+
+The model version is the content hash of the artifact, so two processes that load the same file
+agree on the version, and any refit that changes a number changes the version.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from costsim_assets.simulator.batch import PlanBatch
+from costsim_assets.simulator.prices import PriceTable
+from costsim_assets.simulator.skills import ALL_SKILL_LABELS, SKILL_CODES, per_skill_table
+
+ARTIFACT_SCHEMA = "costsim-v2-model/1"
+PACKAGED_ARTIFACT = "v2_model.json"
+LATENCY_DESIGN = ("intercept", "payload_kb", "command_chars", "url_external")
+
+
+NETWORK_SKILLS = (SKILL_CODES["http_call"], SKILL_CODES["webhook_send"])
+
+
+def latency_design(batch: PlanBatch) -> np.ndarray:
+    """Per-step regressors of the non-LLM latency model, columns in LATENCY_DESIGN order.
+
+    A network call without a URL counts as external (the slow, conservative case).
+    """
+    network = np.isin(batch.step_skill_code, NETWORK_SKILLS)
+    return np.column_stack([
+        np.ones(len(batch.step_skill_id)),
+        np.nan_to_num(batch.feature("payload_bytes")) / 1000.0,
+        np.nan_to_num(batch.feature("command_chars")),
+        np.where(network, np.nan_to_num(batch.feature("url_external"), nan=1.0), 0.0),
+    ])
+
+
+def canonical_json(data: dict) -> bytes:
+    """Byte-stable JSON: sorted keys, no whitespace, floats as Python repr."""
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), allow_nan=False).encode()
+
+
+def model_version(artifact: dict) -> str:
+    """Content hash of the artifact (its own 'version' field excluded)."""
+    body = {k: v for k, v in artifact.items() if k != "version"}
+    return "v2-" + hashlib.sha256(canonical_json(body)).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class V2Model:
+    """Arrays derived from an artifact, laid out for vectorized evaluation."""
+
+    version: str
+    artifact: dict
+    prices: PriceTable
+    chars_per_token: float
+    default_prompt_tokens: float
+    context_edges: np.ndarray
+    output_mean: np.ndarray
+    output_low: np.ndarray
+    output_high: np.ndarray
+    llm_latency_coef: np.ndarray
+    llm_log_sigma: float
+    latency_coef: np.ndarray
+    latency_log_sigma: np.ndarray
+    failure_p: np.ndarray
+    skill_cost_cents: np.ndarray
+    interval_coverage: float
+
+    @classmethod
+    def from_artifact(cls, artifact: dict) -> V2Model:
+        if artifact.get("schema") != ARTIFACT_SCHEMA:
+            raise ValueError(f"not a V2 model artifact (schema {artifact.get('schema')!r})")
+        output = artifact["output_tokens"]
+        latency = artifact["latency"]
+        return cls(
+            version=model_version(artifact),
+            artifact=artifact,
+            prices=PriceTable.from_dict(artifact["price_table"]),
+            chars_per_token=artifact["chars_per_token"],
+            default_prompt_tokens=artifact["default_prompt_tokens"],
+            context_edges=np.array(output["context_edges"], dtype=np.float64),
+            output_mean=np.array(output["mean"], dtype=np.float64),
+            output_low=np.array(output["low"], dtype=np.float64),
+            output_high=np.array(output["high"], dtype=np.float64),
+            llm_latency_coef=np.array(artifact["llm_latency"]["coef"], dtype=np.float64),
+            llm_log_sigma=artifact["llm_latency"]["log_sigma"],
+            latency_coef=np.array([latency[s]["coef"] for s in ALL_SKILL_LABELS], dtype=np.float64),
+            latency_log_sigma=np.array([latency[s]["log_sigma"] for s in ALL_SKILL_LABELS]),
+            failure_p=per_skill_table(artifact["failure_p"], artifact["failure_p"]["unknown"]),
+            skill_cost_cents=per_skill_table(artifact["skill_cost_cents"], 0.0),
+            interval_coverage=artifact["calibration"]["heldout_interval_coverage"],
+        )
+
+
+def packaged_artifact_path() -> Path:
+    return Path(str(resources.files("costsim_assets.simulator").joinpath("data", PACKAGED_ARTIFACT)))
+
+
+def load_v2_model(path: str | Path | None = None) -> V2Model:
+    """Load the artifact at `path`, or the one shipped with the package."""
+    source = Path(path) if path else packaged_artifact_path()
+    return V2Model.from_artifact(json.loads(source.read_text()))
