@@ -1,0 +1,41 @@
+# CostSim M6 — everything a fresh machine needs, in two commands (see README):
+#   make run    set up, materialize the whole asset graph, then serve the Dagster UI
+#   make test   set up and run the test suite with the coverage gate (what CI runs)
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+SHARED_TRACE := $(abspath ../shared/data/azure-llm-inference-2023/AzureLLMInferenceTrace_code.csv)
+PUBLIC_TRACE := https://raw.githubusercontent.com/Azure/AzurePublicDataset/master/data/AzureLLMInferenceTrace_code.csv
+
+export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+export COSTSIM_DATABASE_URL ?= sqlite:///$(CURDIR)/.artifacts/costsim.db
+export COSTSIM_ARTIFACT_ROOT ?= $(CURDIR)/.artifacts
+export COSTSIM_HISTORICAL_SOURCE ?= $(if $(wildcard $(SHARED_TRACE)),$(SHARED_TRACE),$(PUBLIC_TRACE))
+export COSTSIM_ANONYMIZATION_SALT ?= local-development-salt
+PORT ?= 3000
+
+.PHONY: setup materialize run test validate
+setup: $(BIN)/.installed
+
+$(BIN)/.installed: pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $@
+
+$(DAGSTER_HOME)/dagster.yaml: dagster.yaml
+	mkdir -p $(DAGSTER_HOME) && cp dagster.yaml $@
+
+validate: setup
+	$(BIN)/dagster definitions validate -w workspace.yaml
+
+materialize: setup $(DAGSTER_HOME)/dagster.yaml
+	$(BIN)/dagster job execute -m costsim_assets.definitions -a defs -j m6_validation
+
+run: materialize
+	@echo "Dagster UI: http://127.0.0.1:$(PORT)"
+	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p $(PORT)
+
+test: setup
+	$(BIN)/python -m pytest -q --cov=costsim_assets --cov-report=term --cov-fail-under=90

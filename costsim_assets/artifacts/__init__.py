@@ -1,0 +1,1 @@
+"""Artifact files (datasets, outputs, reports): written atomically under one root."""

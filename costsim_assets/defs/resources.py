@@ -1,0 +1,61 @@
+"""Dagster resources: thin wrappers that hand the core its store, artifact root and inputs."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import dagster as dg
+import sqlalchemy as sa
+
+from costsim_assets.reference_data.historical import read_trace_bytes
+from costsim_assets.store.engine import make_engine, upgrade_to_head
+from costsim_assets.validation.thresholds import Thresholds, load_thresholds
+
+
+@lru_cache(maxsize=8)
+def _migrated_engine(url: str) -> sa.Engine:
+    engine = make_engine(url)
+    upgrade_to_head(engine)
+    return engine
+
+
+class StoreResource(dg.ConfigurableResource):
+    """The application store (SQLite file or PostgreSQL), migrated to head on first use."""
+
+    database_url: str
+
+    def engine(self) -> sa.Engine:
+        return _migrated_engine(self.database_url)
+
+
+class ArtifactStoreResource(dg.ConfigurableResource):
+    """Root directory of every artifact file; paths are derived, never stored twice."""
+
+    root: str
+
+    def path(self, *parts: str) -> Path:
+        return Path(self.root).resolve().joinpath(*parts)
+
+    def dataset_file(self, name: str) -> Path:
+        return self.path("datasets", name, f"{name}.parquet")
+
+    def outputs_file(self, name: str, version: str) -> Path:
+        return self.path("outputs", name, f"{name}_{version}.parquet")
+
+    def report_file(self, stem: str, suffix: str) -> Path:
+        return self.path("reports", f"{stem}.{suffix}")
+
+
+class ReferenceDataResource(dg.ConfigurableResource):
+    """Where the real trace lives, the anonymization salt, and the verdict thresholds file."""
+
+    historical_source: str
+    anonymization_salt: str
+    thresholds_file: str = ""
+
+    def trace_bytes(self) -> bytes:
+        return read_trace_bytes(self.historical_source)
+
+    def thresholds(self) -> Thresholds:
+        return load_thresholds(self.thresholds_file or None)

@@ -1,0 +1,1 @@
+"""Alembic migrations for the store (a package so it ships with installs)."""

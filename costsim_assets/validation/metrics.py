@@ -1,0 +1,31 @@
+"""Validation metrics of one version on one dataset, as a flat JSON-ready dict."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from costsim_assets.statistics.validation_metrics import validation_metrics
+from costsim_assets.validation.evaluate import interval_coverage
+
+
+def _nan_to_none(value: float) -> float | None:
+    return None if value is None or not np.isfinite(value) else float(value)
+
+
+def dataset_metrics(outputs: pd.DataFrame, total_records: int) -> dict:
+    """Cost and duration error metrics, interval coverage and schema-error share."""
+    cost = validation_metrics(outputs["cost_cents"].to_numpy(np.float64),
+                              outputs["actual_cost_cents"].to_numpy(np.float64))
+    duration = validation_metrics(outputs["duration_ms"].to_numpy(np.float64),
+                                  outputs["actual_duration_ms"].to_numpy(np.float64))
+    rejected = total_records - len(outputs)
+    return {
+        "records": int(total_records),
+        "evaluated": int(len(outputs)),
+        "schema_errors": int(rejected),
+        "schema_error_pct": 100.0 * rejected / total_records if total_records else None,
+        "cost": cost.to_dict(),
+        "duration": duration.to_dict(),
+        "interval_coverage": _nan_to_none(interval_coverage(outputs)),
+    }
