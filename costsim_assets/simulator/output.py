@@ -61,8 +61,9 @@ class SimulationOutput:
                  "probability": s["failure_probability"]}
                 for s in steps if s["failure_probability"] > REPORTED_RISK_ABOVE
             ],
-            "warnings": [f"unknown skill '{s['skill']}' estimated with default values"
-                         for s in steps if s["known"] is False],
+            "warnings": list(dict.fromkeys(
+                f"unknown skill '{s['skill']}' estimated with default values"
+                for s in steps if not s["known"])),
         }
         for name, values in self.intervals.items():
             result[name] = float(values[index])

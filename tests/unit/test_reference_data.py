@@ -1,0 +1,87 @@
+"""Reference datasets: seeded, noise surfaces as counted schema errors, real anonymization."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from costsim_assets.reference_data.build import (
+    SYNTHETIC_SPECS, build_synthetic, content_sha256, finish_historical, parse_plans,
+)
+from costsim_assets.reference_data.historical import (
+    TRACE_SHA256, HistoricalSourceError, anonymize, assert_anonymized, historical_records, parse_trace,
+    read_trace_bytes,
+)
+from costsim_assets.simulator.prices import load_price_table
+
+TRACE = "../shared/data/azure-llm-inference-2023/AzureLLMInferenceTrace_code.csv"
+
+
+@pytest.fixture(scope="module")
+def noise() -> pd.DataFrame:
+    return build_synthetic("noise_injected", load_price_table())
+
+
+@pytest.fixture(scope="module")
+def trace() -> pd.DataFrame:
+    return parse_trace(read_trace_bytes(TRACE))
+
+
+def test_same_seed_same_rows():
+    prices = load_price_table()
+    assert content_sha256(build_synthetic("low_variance", prices)) == \
+        content_sha256(build_synthetic("low_variance", prices))
+
+
+def test_every_synthetic_dataset_has_ground_truth_for_valid_rows():
+    prices = load_price_table()
+    for name, spec in SYNTHETIC_SPECS.items():
+        if name == "noise_injected":
+            continue
+        frame = build_synthetic(name, prices)
+        assert len(frame) == spec.rows and frame["actual_cost_cents"].notna().all()
+        assert (frame["actual_duration_ms"] > 0).all()
+
+
+def test_malformed_records_become_counted_schema_errors_and_are_kept(noise):
+    _, valid, invalid = parse_plans(noise["plan_json"].tolist())
+    broken = noise["noise"].isin(["missing_field", "out_of_range", "malformed"])
+    assert (~valid).sum() == broken.sum() > 100
+    assert set(noise.loc[~valid, "noise"]) == {"missing_field", "out_of_range", "malformed"}
+    assert noise.loc[~valid, "actual_cost_cents"].isna().all()
+    assert len(noise) == SYNTHETIC_SPECS["noise_injected"].rows  # nothing dropped
+    assert {row for row, _ in invalid} == set(np.flatnonzero(~valid))
+
+
+def test_historical_anonymization(trace):
+    anonymized = anonymize(trace, "salt-1")
+    assert len(anonymized) == 8819
+    assert (anonymized["ts"].dt.minute == 0).all()
+    raw = set(trace["TIMESTAMP"])
+    assert not raw & set(anonymized["record_id"])
+    assert anonymized["record_id"].is_unique
+    assert set(anonymize(trace, "salt-2")["record_id"]).isdisjoint(anonymized["record_id"])
+    assert anonymized["split"].value_counts().to_dict() == {"train": 6174, "heldout": 2645}
+
+
+def test_anonymization_check_catches_a_leaked_timestamp(trace):
+    leaked = anonymize(trace, "s").assign(record_id=trace["TIMESTAMP"])
+    with pytest.raises(HistoricalSourceError, match="raw timestamp survived"):
+        assert_anonymized(leaked, trace)
+
+
+def test_historical_ground_truth_is_real_tokens_times_list_price(trace):
+    frame = finish_historical(historical_records(anonymize(trace, "s"), load_price_table()))
+    first = frame.iloc[0]
+    assert first["actual_cost_cents"] == pytest.approx((4808 * 2.5 + 10 * 10.0) / 1e4)
+    assert '"prompt_tokens":4808' in first["plan_json"]
+
+
+def test_missing_or_wrong_source_names_the_setting(tmp_path):
+    with pytest.raises(HistoricalSourceError, match="COSTSIM_HISTORICAL_SOURCE"):
+        read_trace_bytes(str(tmp_path / "absent.csv"))
+    wrong = tmp_path / "wrong.csv"
+    wrong.write_text("TIMESTAMP,ContextTokens,GeneratedTokens\n")
+    with pytest.raises(HistoricalSourceError, match=TRACE_SHA256):
+        read_trace_bytes(str(wrong))
+    with pytest.raises(HistoricalSourceError, match="not readable"):
+        read_trace_bytes("http://127.0.0.1:9/trace.csv")
