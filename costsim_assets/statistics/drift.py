@@ -2,7 +2,9 @@
 
 KL divergence is asymmetric and explodes on empty bins, so both samples are binned on edges
 fitted to the reference, smoothed once, and KL is reported as KL(reference || current).
-Thresholds should use the bounded Jensen-Shannon distance (base 2, in [0, 1]).
+Thresholds should use the bounded Jensen-Shannon distance (base 2, in [0, 1]). A current
+sample wholly outside the reference range lands in one outer bin holding 1/n_bins of the
+reference, so the score saturates below 1 (about 0.87 at 10 bins).
 """
 
 import math

@@ -1,0 +1,41 @@
+"""The whole Definitions: loads, has the documented shape, validates with the dagster CLI."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import dagster as dg
+
+from costsim_assets.definitions import defs
+from costsim_assets.reference_data.build import DATASET_NAMES
+
+
+def test_asset_graph_shape():
+    keys = {key.to_user_string() for key in defs.resolve_all_asset_keys()}
+    for name in DATASET_NAMES:
+        assert {f"reference/{name}", f"simulation/{name}_v1", f"simulation/{name}_v2",
+                f"validation/{name}_metrics", f"validation/{name}_verdict"} <= keys
+    assert {"models/v2_model", "validation/m6_verdict"} <= keys
+    assert len(keys) == 5 * 5 + 2
+    graph = defs.resolve_asset_graph()
+    for key in graph.get_all_asset_keys():
+        node = graph.get(key)
+        assert node.group_name in {"reference_datasets", "models", "simulation", "validation"}
+        assert node.description
+    checks = defs.resolve_asset_graph().asset_check_keys
+    assert {(c.asset_key.to_user_string(), c.name) for c in checks} == \
+        {(f"reference/{n}", "great_expectations_suite") for n in DATASET_NAMES}
+    assert defs.resolve_job_def("m6_validation")
+
+
+def test_definitions_validate_with_the_cli():
+    dagster = Path(sys.executable).with_name("dagster")
+    result = subprocess.run([str(dagster), "definitions", "validate", "-w", "workspace.yaml"],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_settings_read_the_environment_only_at_run_time():
+    store = defs.resources["store"]
+    assert isinstance(store.database_url, dg.EnvVar)
+    assert store.database_url.env_var_name == "COSTSIM_DATABASE_URL"
