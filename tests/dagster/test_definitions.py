@@ -1,5 +1,6 @@
 """The whole Definitions: loads, has the documented shape, validates with the dagster CLI."""
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -28,10 +29,11 @@ def test_asset_graph_shape():
     assert defs.resolve_job_def("m6_validation")
 
 
-def test_definitions_validate_with_the_cli():
+def test_definitions_validate_with_the_cli(tmp_path):
     dagster = Path(sys.executable).with_name("dagster")
+    env = {**os.environ, "DAGSTER_HOME": str(tmp_path)}
     result = subprocess.run([str(dagster), "definitions", "validate", "-w", "workspace.yaml"],
-                            capture_output=True, text=True)
+                            capture_output=True, text=True, env=env)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
