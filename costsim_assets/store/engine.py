@@ -1,6 +1,6 @@
 """Engine construction and Alembic entry points, so every caller gets the same DB setup."""
 
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -12,6 +12,8 @@ from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.pool import ConnectionPoolEntry
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+SANDBOX_SCHEMA = "sandbox"
+SQLITE_BUSY_TIMEOUT_MS = 10_000
 
 
 def make_engine(url: str) -> sa.Engine:
@@ -23,9 +25,44 @@ def make_engine(url: str) -> sa.Engine:
         return sa.create_engine(sa_url, pool_pre_ping=True)
     _ensure_parent_dir(sa_url)
     engine = sa.create_engine(sa_url)
-    sa.event.listen(engine, "connect", _configure_sqlite)
+    sa.event.listen(engine, "connect", partial(_configure_sqlite, attach=sqlite_sandbox_path(sa_url)))
     sa.event.listen(engine, "begin", _begin_sqlite)
     return engine
+
+
+def sqlite_sandbox_path(url: sa.URL) -> str:
+    """SQLite has no schemas: the sandbox area is a second database file beside the main one."""
+    if not url.database or url.database == ":memory:":
+        return ":memory:"
+    return f"{url.database}.sandbox"
+
+
+def make_sandbox_engine(url: str, sandbox_url: str | None = None) -> sa.Engine:
+    """An engine for V2's code path that can reach only the sandbox area.
+
+    SQLite: it opens the sandbox file alone, so production tables do not exist for it.
+    PostgreSQL: `sandbox_url` connects as a role granted nothing outside the sandbox schema.
+    """
+    sa_url = sa.make_url(url)
+    if sa_url.get_backend_name() != "sqlite":
+        engine = make_engine(sandbox_url or url)
+        return engine.execution_options(schema_translate_map={SANDBOX_SCHEMA: SANDBOX_SCHEMA})
+    sandbox = sa.create_engine(sa_url.set(database=sqlite_sandbox_path(sa_url)))
+    sa.event.listen(sandbox, "connect", partial(_configure_sqlite, attach=None))
+    sa.event.listen(sandbox, "begin", _begin_sqlite)
+    return sandbox.execution_options(schema_translate_map={SANDBOX_SCHEMA: None})
+
+
+def provision_sandbox_role(connection: sa.Connection, role: str, password: str) -> None:
+    """PostgreSQL: a login role that may read and write the sandbox schema and nothing else."""
+    quoted = connection.dialect.identifier_preparer.quote(role)
+    exists = connection.execute(sa.text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role}).first()
+    verb = "ALTER" if exists else "CREATE"
+    connection.exec_driver_sql(f"{verb} ROLE {quoted} LOGIN PASSWORD %(p)s", {"p": password})
+    connection.exec_driver_sql(f"REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {quoted}")
+    connection.exec_driver_sql(f"GRANT USAGE ON SCHEMA {SANDBOX_SCHEMA} TO {quoted}")
+    connection.exec_driver_sql(
+        f"GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA {SANDBOX_SCHEMA} TO {quoted}")
 
 
 def _ensure_parent_dir(url: sa.URL) -> None:
@@ -34,18 +71,25 @@ def _ensure_parent_dir(url: sa.URL) -> None:
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
 
 
-def _configure_sqlite(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
-    """Enforce foreign keys, allow concurrent readers, and let SQLAlchemy own BEGIN."""
+def _configure_sqlite(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry,
+                      attach: str | None) -> None:
+    """Enforce foreign keys, allow concurrent readers, wait for writers, let SQLAlchemy own BEGIN,
+    and attach the sandbox file as schema `sandbox`."""
     dbapi_connection.isolation_level = None  # type: ignore[attr-defined]
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA journal_mode=WAL")
+    if attach is not None:
+        cursor.execute(f"ATTACH DATABASE ? AS {SANDBOX_SCHEMA}", (attach,))
+        cursor.execute(f"PRAGMA {SANDBOX_SCHEMA}.journal_mode=WAL")
     cursor.close()
 
 
 def _begin_sqlite(conn: sa.Connection) -> None:
-    """Emit BEGIN ourselves so DDL and reads are transactional too (pysqlite skips them)."""
-    conn.exec_driver_sql("BEGIN")
+    """BEGIN IMMEDIATE: writers queue up front (busy_timeout) instead of failing mid-transaction
+    on an upgrade from read to write; WAL readers are never blocked by it."""
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def alembic_config(connection: sa.Connection | None = None) -> Config:

@@ -76,3 +76,74 @@ schema_errors = sa.Table(
     sa.Column("run_id", sa.String(64), nullable=True),
     sa.Index("ix_schema_errors_source_created_at", "source", "created_at"),
 )
+
+ROUTING_STATES = ("enabled", "disabled")
+V2_STATUSES = ("pending", "ok", "error", "timeout", "schema_error")
+SANDBOX_SCHEMA = "sandbox"
+
+routing_state = sa.Table(
+    "routing_state",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("revision", sa.Integer, nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
+    sa.Column("actor_type", sa.String(32), nullable=False),
+    sa.Column("actor_id", sa.String(128), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("incident_id", sa.String(64), nullable=True),
+    sa.CheckConstraint("id = 1", name="singleton"),
+    sa.CheckConstraint(_in("state", ROUTING_STATES), name="state"),
+)
+
+status_history = sa.Table(
+    "status_history",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("tenant_id", sa.String(128), nullable=False),
+    sa.Column("seq", sa.Integer, nullable=False),
+    sa.Column("entity_type", sa.String(64), nullable=False),
+    sa.Column("entity_id", sa.String(128), nullable=False),
+    sa.Column("old_status", sa.String(64), nullable=True),
+    sa.Column("new_status", sa.String(64), nullable=False),
+    sa.Column("actor_type", sa.String(32), nullable=False),
+    sa.Column("actor_id", sa.String(128), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("correlation_id", sa.String(128), nullable=True),
+    sa.Column("metadata", json_type(), nullable=False),
+    sa.Column("created_at", sa.String(32), nullable=False),
+    sa.Column("prev_hash", sa.String(64), nullable=False),
+    sa.Column("chain_hash", sa.String(64), nullable=False),
+    sa.UniqueConstraint("tenant_id", "seq", name="uq_status_history_tenant_seq"),
+    sa.Index("ix_status_history_entity", "tenant_id", "entity_type", "entity_id"),
+)
+
+provenance = sa.Table(
+    "provenance",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("tenant_id", sa.String(128), nullable=False),
+    sa.Column("request_id", sa.String(64), nullable=False),
+    sa.Column("input_hash", sa.String(64), nullable=True),
+    sa.Column("plan_z", sa.LargeBinary, nullable=False),
+    sa.Column("code_version", sa.String(80), nullable=False),
+    sa.Column("v1_version", sa.String(80), nullable=True),
+    sa.Column("v1_output_hash", sa.String(64), nullable=True),
+    sa.Column("v1_output_z", sa.LargeBinary, nullable=True),
+    sa.Column("v1_cost_cents", sa.Float, nullable=True),
+    sa.Column("v1_runtime_ms", sa.Float, nullable=True),
+    sa.Column("v2_status", sa.String(16), nullable=False),
+    sa.Column("v2_version", sa.String(80), nullable=True),
+    sa.Column("v2_output_hash", sa.String(64), nullable=True),
+    sa.Column("v2_output_z", sa.LargeBinary, nullable=True),
+    sa.Column("v2_cost_cents", sa.Float, nullable=True),
+    sa.Column("v2_runtime_ms", sa.Float, nullable=True),
+    sa.Column("v2_error", sa.Text, nullable=True),
+    sa.CheckConstraint(_in("v2_status", V2_STATUSES), name="v2_status"),
+    sa.Index("ix_provenance_created_at", "created_at"),
+    sa.Index("ix_provenance_tenant_created_at", "tenant_id", "created_at"),
+    sa.Index("ix_provenance_input_hash", "input_hash"),
+    sa.Index("ix_provenance_v2_status", "v2_status"),
+    schema=SANDBOX_SCHEMA,
+)

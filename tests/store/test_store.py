@@ -24,7 +24,8 @@ from costsim_assets.store.schema_errors import count_schema_errors, list_schema_
 from costsim_assets.store.tables import metadata, schema_errors, validation_reports
 from costsim_assets.store.validation_reports import latest_validation_reports, record_validation_report
 
-INITIAL_REVISION = importlib.import_module("costsim_assets.store.migrations.versions.0001_initial")
+REVISIONS = [importlib.import_module(f"costsim_assets.store.migrations.versions.{name}")
+             for name in ("0001_initial", "0002_sandbox_routing_history")]
 NESTED_METRICS = {
     "ks": {"statistic": 0.125, "p_value": 0.5, "n": [1000, 998]},
     "quantiles": {"p50": 10.25, "p99": 1e6, "missing": None},
@@ -64,13 +65,13 @@ def test_upgrade_reaches_head_and_is_idempotent(engine: sa.Engine) -> None:
     assert current_revision(engine) is None
     upgrade_to_head(engine)
     upgrade_to_head(engine)
-    assert current_revision(engine) == head_revision() == "0001"
+    assert current_revision(engine) == head_revision() == "0002"
     assert {"validation_reports", "schema_errors"} <= set(sa.inspect(engine).get_table_names())
 
 
 def test_migrations_match_table_definitions(migrated_engine: sa.Engine) -> None:
     with migrated_engine.connect() as conn:
-        assert compare_metadata(MigrationContext.configure(conn), metadata) == []
+        assert compare_metadata(MigrationContext.configure(conn, opts={"include_schemas": True}), metadata) == []
 
 
 def test_downgrade_to_base_and_back(migrated_engine: sa.Engine) -> None:
@@ -82,15 +83,18 @@ def test_downgrade_to_base_and_back(migrated_engine: sa.Engine) -> None:
     assert current_revision(migrated_engine) == head_revision()
 
 
-def test_initial_revision_ships_in_package_and_builds_tables(engine: sa.Engine) -> None:
+def test_revisions_ship_in_package_and_build_tables(engine: sa.Engine) -> None:
     with engine.begin() as conn:
-        context = MigrationContext.configure(conn)
+        context = MigrationContext.configure(conn, opts={"include_schemas": True})
         with Operations.context(context):
-            INITIAL_REVISION.upgrade()
+            for revision in REVISIONS:
+                revision.upgrade()
             assert compare_metadata(context, metadata) == []
-            INITIAL_REVISION.downgrade()
+            for revision in reversed(REVISIONS):
+                revision.downgrade()
     assert sa.inspect(engine).get_table_names() == []
-    assert INITIAL_REVISION.revision == head_revision()
+    assert REVISIONS[-1].revision == head_revision()
+    assert [r.down_revision for r in REVISIONS] == [None, *(r.revision for r in REVISIONS[:-1])]
 
 
 def test_ddl_is_transactional(engine: sa.Engine) -> None:

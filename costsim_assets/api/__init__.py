@@ -1,0 +1,1 @@
+"""The HTTP API (FastAPI): simulate, V2 status and kill switch, health, metrics."""

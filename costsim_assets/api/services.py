@@ -1,0 +1,68 @@
+"""What request handlers need, built once per process by the app's lifespan."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from fastapi import Depends, Request
+from fastapi.security import APIKeyHeader
+
+from costsim_assets.api.errors import ApiError
+from costsim_assets.api.keys import KeyRing, Principal
+from costsim_assets.api.rate_limit import TokenBuckets, retry_after_header
+from costsim_assets.sandbox.shadow import ShadowRecorder
+from costsim_assets.settings import ApiSettings
+from costsim_assets.store.routing import read_routing_state
+
+LOG = logging.getLogger(__name__)
+API_KEY_HEADER = APIKeyHeader(name="X-API-Key", auto_error=False,
+                              description="An API key created by `costsim create-key`.")
+
+
+@dataclass
+class Services:
+    settings: ApiSettings
+    engine: sa.Engine
+    sandbox_engine: sa.Engine
+    keys: KeyRing
+    limiter: TokenBuckets
+    recorder: ShadowRecorder
+    v2_model_version: str
+
+    def v2_should_run(self) -> bool:
+        """Master flag and routing state; if the state cannot be read, V2 does not run."""
+        if not self.settings.v2_sandbox:
+            return False
+        try:
+            with self.engine.connect() as conn:
+                return read_routing_state(conn).enabled
+        except Exception:
+            LOG.exception("routing state unreadable: V2 shadow skipped (fail-safe)")
+            return False
+
+
+def services(request: Request) -> Services:
+    return request.app.state.services
+
+
+def require(permission: str):
+    """Dependency: an authenticated, rate-limited principal holding `permission`."""
+
+    def dependency(key: str | None = Depends(API_KEY_HEADER),
+                   svc: Services = Depends(services)) -> Principal:
+        principal = svc.keys.authenticate(key)
+        if principal is None:
+            raise ApiError(401, "unauthenticated", "a valid X-API-Key header is required",
+                           headers={"WWW-Authenticate": "X-API-Key"})
+        if not principal.may(permission):
+            raise ApiError(403, "forbidden", f"role '{principal.role}' lacks permission '{permission}'",
+                           {"missing_permission": permission, "role": principal.role})
+        wait = svc.limiter.take(principal.key_id)
+        if wait > 0:
+            raise ApiError(429, "rate_limited", "too many requests for this key", {"retry_after_s": wait},
+                           headers=retry_after_header(wait))
+        return principal
+
+    return dependency

@@ -1,0 +1,71 @@
+"""`costsim`: the console command (API server, key creation, the manual kill switch)."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+from collections.abc import Sequence
+
+from costsim_assets import settings
+
+
+def _api(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from costsim_assets.api.app import create_app
+
+    uvicorn.run(create_app(), host=args.host, port=args.port, log_level=args.log_level)
+    return 0
+
+
+def _create_key(args: argparse.Namespace) -> int:
+    from costsim_assets.api.keys import create_key
+
+    path = args.keys_file or os.environ.get(settings.API_KEYS_FILE)
+    if not path:
+        print(f"error: pass --keys-file or set {settings.API_KEYS_FILE}", file=sys.stderr)
+        return 2
+    print(create_key(path, args.tenant, args.role))
+    print("store this key now: it is not kept anywhere in clear text", file=sys.stderr)
+    return 0
+
+
+def _routing(args: argparse.Namespace) -> int:
+    from costsim_assets.store.engine import make_engine, upgrade_to_head
+    from costsim_assets.store.routing import transition_routing
+
+    engine = make_engine(settings.load_api_settings().database_url)
+    upgrade_to_head(engine)
+    with engine.begin() as conn:
+        moved = transition_routing(conn, to_state=f"{args.action}d", actor_type="person",
+                                   actor_id=args.actor or getpass.getuser(), reason=args.reason)
+    print(f"V2 routing {'is now' if moved else 'was already'} {args.action}d")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="costsim", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    api = sub.add_parser("api", help="serve the HTTP API (reads COSTSIM_* settings)")
+    api.add_argument("--host", default="127.0.0.1")
+    api.add_argument("--port", type=int, default=8080)
+    api.add_argument("--log-level", default="warning")
+    api.set_defaults(run=_api)
+    key = sub.add_parser("create-key", help="create an API key and print it once")
+    key.add_argument("--tenant", required=True)
+    key.add_argument("--role", required=True, choices=("admin", "engineer", "auditor", "service"))
+    key.add_argument("--keys-file")
+    key.set_defaults(run=_create_key)
+    routing = sub.add_parser("routing", help="enable or disable V2 routing by hand")
+    routing.add_argument("action", choices=("enable", "disable"))
+    routing.add_argument("--reason", required=True)
+    routing.add_argument("--actor")
+    routing.set_defaults(run=_routing)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.run(args)

@@ -1,0 +1,1 @@
+"""The V2 sandbox: routing decision, shadow execution and provenance."""
