@@ -14,9 +14,13 @@ export COSTSIM_ARTIFACT_ROOT ?= $(CURDIR)/.artifacts
 export COSTSIM_HISTORICAL_SOURCE ?= $(if $(wildcard $(SHARED_TRACE)),$(SHARED_TRACE),$(PUBLIC_TRACE))
 export COSTSIM_ANONYMIZATION_SALT ?= local-development-salt
 PORT ?= 3000
+DAY ?= $(shell date -u -d yesterday +%F)
 
-.PHONY: setup materialize run test validate
+.PHONY: setup tools materialize run test validate
 setup: $(BIN)/.installed
+
+tools:
+	bash scripts/install-promtool.sh
 
 $(BIN)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -31,11 +35,12 @@ validate: setup
 	$(BIN)/dagster definitions validate -w workspace.yaml
 
 materialize: setup $(DAGSTER_HOME)/dagster.yaml
-	$(BIN)/dagster job execute -m costsim_assets.definitions -a defs -j m6_validation
+	$(BIN)/dagster job execute -m costsim_assets.definitions -a defs -j m6_validation \
+		--tags '{"dagster/partition": "$(DAY)"}'
 
 run: materialize
 	@echo "Dagster UI: http://127.0.0.1:$(PORT)"
 	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p $(PORT)
 
-test: setup
+test: setup tools
 	$(BIN)/python -m pytest -q --cov=costsim_assets --cov-report=term --cov-fail-under=90

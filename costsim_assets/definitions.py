@@ -7,6 +7,7 @@ import dagster as dg
 from costsim_assets import settings
 from costsim_assets.defs.assets.models import v2_model
 from costsim_assets.defs.assets.reference_datasets import build_reference_dataset_asset
+from costsim_assets.defs.assets.sandbox_traffic import traffic_replay
 from costsim_assets.defs.assets.simulations import VERSIONS, build_simulation_asset
 from costsim_assets.defs.assets.validation import build_metrics_asset, build_verdict_asset, m6_verdict
 from costsim_assets.defs.checks.reference_quality import build_reference_check
@@ -27,6 +28,7 @@ def build_definitions(resources: dict | None = None) -> dg.Definitions:
             *(build_metrics_asset(name) for name in DATASET_NAMES),
             *(build_verdict_asset(name) for name in DATASET_NAMES),
             m6_verdict,
+            traffic_replay,
         ],
         asset_checks=[build_reference_check(name) for name in DATASET_NAMES],
         jobs=[m6_validation_job],

@@ -46,6 +46,7 @@ if [ -e "$POLICY" ]; then
     "${SUDO[@]}" cp -p "$POLICY" "$BACKUP"
 fi
 trap restore_policy EXIT
+trap 'exit 130' INT TERM
 printf '#!/bin/sh\n# install-promtool.sh: deny service starts during install\nexit 101\n' \
     | "${SUDO[@]}" tee "$POLICY" >/dev/null
 "${SUDO[@]}" chmod 0755 "$POLICY"

@@ -9,7 +9,7 @@ import dagster as dg
 import sqlalchemy as sa
 
 from costsim_assets.reference_data.historical import read_trace_bytes
-from costsim_assets.store.engine import make_engine, upgrade_to_head
+from costsim_assets.store.engine import make_engine, make_sandbox_engine, upgrade_to_head
 from costsim_assets.validation.thresholds import Thresholds, load_thresholds
 
 
@@ -20,13 +20,27 @@ def _migrated_engine(url: str) -> sa.Engine:
     return engine
 
 
+@lru_cache(maxsize=8)
+def _sandbox_engine(url: str, sandbox_url: str) -> sa.Engine:
+    _migrated_engine(url)
+    return make_sandbox_engine(url, sandbox_url or None)
+
+
 class StoreResource(dg.ConfigurableResource):
-    """The application store (SQLite file or PostgreSQL), migrated to head on first use."""
+    """The application store (SQLite file or PostgreSQL), migrated to head on first use.
+
+    `sandbox_database_url` is the sandbox role's URL on PostgreSQL (empty: the main URL).
+    """
 
     database_url: str
+    sandbox_database_url: str = ""
 
     def engine(self) -> sa.Engine:
         return _migrated_engine(self.database_url)
+
+    def sandbox_engine(self) -> sa.Engine:
+        """The engine V2's code path writes through: it reaches only the sandbox area."""
+        return _sandbox_engine(self.database_url, self.sandbox_database_url)
 
 
 class ArtifactStoreResource(dg.ConfigurableResource):
