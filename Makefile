@@ -13,14 +13,19 @@ export COSTSIM_DATABASE_URL ?= sqlite:///$(CURDIR)/.artifacts/costsim.db
 export COSTSIM_ARTIFACT_ROOT ?= $(CURDIR)/.artifacts
 export COSTSIM_HISTORICAL_SOURCE ?= $(if $(wildcard $(SHARED_TRACE)),$(SHARED_TRACE),$(PUBLIC_TRACE))
 export COSTSIM_ANONYMIZATION_SALT ?= local-development-salt
+export COSTSIM_SLACK_WEBHOOK_URL ?=
 PORT ?= 3000
 DAY ?= $(shell date -u -d yesterday +%F)
 
-.PHONY: setup tools materialize run test validate
+.PHONY: setup tools render-k8s materialize run test validate
 setup: $(BIN)/.installed
 
 tools:
 	bash scripts/install-promtool.sh
+	bash scripts/install-helm.sh
+
+render-k8s: tools
+	bash scripts/render-k8s.sh
 
 $(BIN)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)

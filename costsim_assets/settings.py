@@ -9,12 +9,15 @@ from dataclasses import dataclass
 
 import dagster as dg
 
-from costsim_assets.defs.resources import ArtifactStoreResource, ReferenceDataResource, StoreResource
+from costsim_assets.defs.resources import (
+    ArtifactStoreResource, CanaryResource, ReferenceDataResource, StoreResource,
+)
 
 DATABASE_URL = "COSTSIM_DATABASE_URL"            # sqlite:///... or postgresql+psycopg2://...
 ARTIFACT_ROOT = "COSTSIM_ARTIFACT_ROOT"          # directory for datasets, outputs and reports
 HISTORICAL_SOURCE = "COSTSIM_HISTORICAL_SOURCE"  # path or URL of the Azure trace CSV
 ANONYMIZATION_SALT = "COSTSIM_ANONYMIZATION_SALT"  # secret salt for historical identifiers
+SLACK_WEBHOOK_URL = "COSTSIM_SLACK_WEBHOOK_URL"  # secret; empty: deliveries are recorded as failed
 
 
 def resources() -> dict[str, dg.ConfigurableResource]:
@@ -26,6 +29,7 @@ def resources() -> dict[str, dg.ConfigurableResource]:
             historical_source=dg.EnvVar(HISTORICAL_SOURCE),
             anonymization_salt=dg.EnvVar(ANONYMIZATION_SALT),
         ),
+        "canary": CanaryResource(slack_webhook_url=dg.EnvVar(SLACK_WEBHOOK_URL)),
     }
 
 API_KEYS_FILE = "COSTSIM_API_KEYS_FILE"              # YAML of hashed API keys (see api/keys.py)

@@ -55,6 +55,7 @@ def _move(svc: Services, principal: Principal, to_state: str, reason: str) -> V2
                                    actor_id=f"{principal.tenant_id}/{principal.key_id}", reason=reason)
         if moved is None:
             raise ApiError(409, "no_transition", f"V2 routing is already {to_state}")
+        svc.forget_routing()
         return _status(svc, read_routing_state(conn))
 
 

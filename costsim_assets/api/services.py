@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from fastapi import Depends, Request
@@ -17,6 +18,7 @@ from costsim_assets.settings import ApiSettings
 from costsim_assets.store.routing import read_routing_state
 
 LOG = logging.getLogger(__name__)
+ROUTING_CACHE_S = 1.0  # a disable reaches every replica within this long
 API_KEY_HEADER = APIKeyHeader(name="X-API-Key", auto_error=False,
                               description="An API key created by `costsim create-key`.")
 
@@ -30,17 +32,27 @@ class Services:
     limiter: TokenBuckets
     recorder: ShadowRecorder
     v2_model_version: str
+    _routing: tuple[float, bool] = field(default=(float("-inf"), False))
 
     def v2_should_run(self) -> bool:
-        """Master flag and routing state; if the state cannot be read, V2 does not run."""
+        """Master flag and routing state (cached ROUTING_CACHE_S); unreadable state: V2 does not run."""
         if not self.settings.v2_sandbox:
             return False
+        read_at, enabled = self._routing
+        if time.monotonic() - read_at < ROUTING_CACHE_S:
+            return enabled
         try:
             with self.engine.connect() as conn:
-                return read_routing_state(conn).enabled
+                enabled = read_routing_state(conn).enabled
         except Exception:
             LOG.exception("routing state unreadable: V2 shadow skipped (fail-safe)")
-            return False
+            enabled = False
+        self._routing = (time.monotonic(), enabled)
+        return enabled
+
+    def forget_routing(self) -> None:
+        """Drop the cached state (after this process changed it)."""
+        self._routing = (float("-inf"), False)
 
 
 def services(request: Request) -> Services:

@@ -73,3 +73,22 @@ class ReferenceDataResource(dg.ConfigurableResource):
 
     def thresholds(self) -> Thresholds:
         return load_thresholds(self.thresholds_file or None)
+
+
+class CanaryResource(dg.ConfigurableResource):
+    """Canary thresholds file (empty: packaged defaults) and where incident files go."""
+
+    config_file: str = ""
+    incident_dir: str = ""
+    slack_webhook_url: str = ""
+
+    def config(self):
+        from costsim_assets.canary.config import load_canary_config
+
+        return load_canary_config(self.config_file or None)
+
+    def notifier(self):
+        """The Slack notifier, or None when no webhook is configured (deliveries then record why)."""
+        from costsim_assets.alerts.slack import SlackNotifier
+
+        return SlackNotifier(self.slack_webhook_url) if self.slack_webhook_url else None

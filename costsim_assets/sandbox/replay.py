@@ -8,6 +8,7 @@ writes provenance rows with deterministic ids, so a rerun of the same day adds n
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 import uuid
 from collections.abc import Sequence
@@ -32,10 +33,23 @@ def day_seed(day: date, salt: str = "") -> int:
     return int.from_bytes(hashlib.sha256(f"{day.isoformat()}|{salt}".encode()).digest()[:8], "big")
 
 
-def day_sample(requests: pd.DataFrame, day: date, size: int, salt: str = "") -> pd.DataFrame:
+def scale_prompts(plan_json: str, factor: float) -> str:
+    """The same plan with every step's prompt_tokens multiplied (a traffic-mix shift)."""
+    plan = json.loads(plan_json)
+    for step in plan.get("steps", []):
+        params = step.get("params", {})
+        if "prompt_tokens" in params:
+            params["prompt_tokens"] = int(params["prompt_tokens"] * factor)
+    return json.dumps(plan, sort_keys=True, separators=(",", ":"))
+
+
+def day_sample(requests: pd.DataFrame, day: date, size: int, salt: str = "",
+               prompt_scale: float = 1.0) -> pd.DataFrame:
     """`size` requests drawn with replacement, stamped across the day in arrival order."""
     rng = np.random.default_rng(day_seed(day, salt))
     sample = requests.iloc[rng.integers(0, len(requests), size)].reset_index(drop=True)
+    if prompt_scale != 1.0:
+        sample["plan_json"] = [scale_prompts(text, prompt_scale) for text in sample["plan_json"]]
     offsets = np.sort(rng.uniform(0, 86_400, size))
     start = datetime(day.year, day.month, day.day, tzinfo=UTC)
     sample["created_at"] = [start + timedelta(seconds=float(s)) for s in offsets]
@@ -66,9 +80,9 @@ def _existing_ids(engine: sa.Engine, day: date) -> set[str]:
 
 
 def replay_day(engine: sa.Engine, requests: pd.DataFrame, day: date, size: int, v2: V2Evaluator,
-               salt: str = "") -> int:
+               salt: str = "", prompt_scale: float = 1.0) -> int:
     """Write the day's replayed provenance through the sandbox engine; returns rows added."""
-    sample = day_sample(requests, day, size, salt)
+    sample = day_sample(requests, day, size, salt, prompt_scale)
     plans = [validate_plan(text) for text in sample["plan_json"]]
     started = time.perf_counter()
     v1 = evaluate_v1_plans(plans)

@@ -60,6 +60,11 @@ def divergence_summary(
     return _summary(v1[usable], v2[usable], fail_ratio, v1.size, (rel_tol, abs_tol))
 
 
+def within_tolerance(v1: np.ndarray, v2: np.ndarray, rel_tol: float, abs_tol: float) -> np.ndarray:
+    """The matching rule: |v2 - v1| <= abs_tol + rel_tol * |v1| (a NaN never matches)."""
+    return np.abs(v2 - v1) <= abs_tol + rel_tol * np.abs(v1)
+
+
 def _checked_inputs(
     v1: np.ndarray, v2: np.ndarray, failed: np.ndarray | None, rel_tol: float, abs_tol: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -99,5 +104,5 @@ def _summary(
         outlier_count=outlier_count,
         outlier_pct=100.0 * outlier_count / v1.size,
         fail_ratio=fail_ratio,
-        matching_rate=float(np.mean(np.abs(difference) <= abs_tol + rel_tol * np.abs(v1))),
+        matching_rate=float(np.mean(within_tolerance(v1, v2, rel_tol, abs_tol))),
     )

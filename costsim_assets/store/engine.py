@@ -80,9 +80,11 @@ def _configure_sqlite(dbapi_connection: DBAPIConnection, _record: ConnectionPool
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")  # WAL: commits survive a process crash, not power loss
     if attach is not None:
         cursor.execute(f"ATTACH DATABASE ? AS {SANDBOX_SCHEMA}", (attach,))
         cursor.execute(f"PRAGMA {SANDBOX_SCHEMA}.journal_mode=WAL")
+        cursor.execute(f"PRAGMA {SANDBOX_SCHEMA}.synchronous=NORMAL")
     cursor.close()
 
 

@@ -147,3 +147,51 @@ provenance = sa.Table(
     sa.Index("ix_provenance_v2_status", "v2_status"),
     schema=SANDBOX_SCHEMA,
 )
+
+canary_results = sa.Table(
+    "canary_results",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("created_at", UtcDateTime(), server_default=sa.func.now(), nullable=False),
+    sa.Column("partition_key", sa.String(10), nullable=False),
+    sa.Column("run_id", sa.String(64), nullable=True),
+    sa.Column("status", sa.String(8), nullable=False),
+    sa.Column("sample_size", sa.Integer, nullable=False),
+    sa.Column("drift_score", sa.Float, nullable=True),
+    sa.Column("median_shift", sa.Float, nullable=True),
+    sa.Column("schema_error_ratio", sa.Float, nullable=True),
+    sa.Column("statistics", json_type(), nullable=False),
+    sa.Column("report_path", sa.Text, nullable=False),
+    sa.Column("diff_path", sa.Text, nullable=False),
+    sa.CheckConstraint("status IN ('ok', 'no_data')", name="status"),
+    sa.Index("ix_canary_results_partition_created_at", "partition_key", "created_at"),
+)
+
+incidents = sa.Table(
+    "incidents",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("created_at", UtcDateTime(), server_default=sa.func.now(), nullable=False),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("partition_key", sa.String(10), nullable=False),
+    sa.Column("priority", sa.String(4), nullable=False),
+    sa.Column("summary", sa.Text, nullable=False),
+    sa.Column("evidence", json_type(), nullable=False),
+    sa.Column("json_path", sa.Text, nullable=True),
+    sa.Column("md_path", sa.Text, nullable=True),
+    sa.UniqueConstraint("kind", "partition_key", name="uq_incidents_kind_partition"),
+)
+
+alert_deliveries = sa.Table(
+    "alert_deliveries",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("created_at", UtcDateTime(), server_default=sa.func.now(), nullable=False),
+    sa.Column("dedupe_key", sa.String(128), nullable=False),
+    sa.Column("channel", sa.String(32), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("last_error", sa.Text, nullable=True),
+    sa.Column("payload", json_type(), nullable=False),
+    sa.UniqueConstraint("dedupe_key", "channel", name="uq_alert_deliveries_dedupe"),
+)

@@ -4,7 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from costsim_assets.defs.resources import ArtifactStoreResource, ReferenceDataResource, StoreResource
+from costsim_assets.defs.resources import (
+    ArtifactStoreResource, CanaryResource, ReferenceDataResource, StoreResource,
+)
 
 TRACE = str(Path("../shared/data/azure-llm-inference-2023/AzureLLMInferenceTrace_code.csv").resolve())
 
@@ -15,6 +17,7 @@ def make_resources(root: Path, database_url: str, historical_source: str = TRACE
         "artifacts": ArtifactStoreResource(root=str(root)),
         "reference_data": ReferenceDataResource(historical_source=historical_source,
                                                 anonymization_salt="test-salt"),
+        "canary": CanaryResource(incident_dir=str(root / "incidents")),
     }
 
 

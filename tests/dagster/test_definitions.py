@@ -16,17 +16,22 @@ def test_asset_graph_shape():
     for name in DATASET_NAMES:
         assert {f"reference/{name}", f"simulation/{name}_v1", f"simulation/{name}_v2",
                 f"validation/{name}_metrics", f"validation/{name}_verdict"} <= keys
-    assert {"models/v2_model", "validation/m6_verdict"} <= keys
-    assert len(keys) == 5 * 5 + 2
+    assert {"models/v2_model", "validation/m6_verdict", "sandbox/traffic_replay", "canary/sample",
+            "canary/drift", "canary/verdict"} <= keys
+    assert len(keys) == 5 * 5 + 6
     graph = defs.resolve_asset_graph()
     for key in graph.get_all_asset_keys():
         node = graph.get(key)
-        assert node.group_name in {"reference_datasets", "models", "simulation", "validation"}
+        assert node.group_name in {"reference_datasets", "models", "simulation", "validation", "sandbox", "canary"}
         assert node.description
     checks = defs.resolve_asset_graph().asset_check_keys
     assert {(c.asset_key.to_user_string(), c.name) for c in checks} == \
-        {(f"reference/{n}", "great_expectations_suite") for n in DATASET_NAMES}
-    assert defs.resolve_job_def("m6_validation")
+        {(f"reference/{n}", "great_expectations_suite") for n in DATASET_NAMES} | \
+        {("canary/drift", name) for name in ("drift_p1", "median_shift_p2", "schema_errors_p3")}
+    assert defs.resolve_job_def("m6_validation") and defs.resolve_job_def("daily_canary")
+    schedule = defs.resolve_schedule_def("daily_canary_schedule")
+    assert schedule.cron_schedule == "15 1 * * *"
+    assert defs.resolve_sensor_def("canary_drift_sensor")
 
 
 def test_definitions_validate_with_the_cli(tmp_path):

@@ -19,10 +19,11 @@ def test_runs_are_stored_in_postgresql(tmp_path, monkeypatch, postgres_database_
     home.mkdir()
     shutil.copy("deploy/dagster/dagster-postgres.yaml", home / "dagster.yaml")
     resources = make_resources(tmp_path / "a", f"sqlite:///{tmp_path}/s.db")
-    job = build_definitions(resources).resolve_implicit_global_asset_job_def()
+    job = build_definitions(resources).resolve_job_def("m6_validation")
     with dg.DagsterInstance.from_config(str(home)) as instance:
         result = job.execute_in_process(instance=instance,
-                                        asset_selection=[dg.AssetKey(["models", "v2_model"])])
+                                        asset_selection=[dg.AssetKey(["models", "v2_model"])],
+                                        partition_key="2026-11-25")
         assert result.success
         assert instance.get_run_by_id(result.run_id) is not None
     engine = make_engine(url.render_as_string(hide_password=False))

@@ -13,10 +13,15 @@ from costsim_assets.store.tables import schema_errors, validation_reports
 from tests.dagster.conftest import make_resources
 
 
+DAY = "2026-11-25"
+SMALL_REPLAY = {"ops": {"sandbox__traffic_replay": {"config": {"requests_per_day": 1500}}}}
+
+
 def materialize_all(resources: dict, instance: dg.DagsterInstance | None = None) -> dg.ExecuteInProcessResult:
-    definitions = build_definitions(resources)
-    job = definitions.resolve_implicit_global_asset_job_def().execute_in_process
-    return job(instance=instance or dg.DagsterInstance.ephemeral(), raise_on_error=False)
+    """The m6_validation job for one day: every asset, the day's replay and canary included."""
+    job = build_definitions(resources).resolve_job_def("m6_validation")
+    return job.execute_in_process(instance=instance or dg.DagsterInstance.ephemeral(), partition_key=DAY,
+                                  run_config=SMALL_REPLAY, raise_on_error=False)
 
 
 @pytest.fixture(scope="module")
@@ -30,9 +35,9 @@ def test_every_asset_materializes_and_every_check_passes(materialized):
     resources, result = materialized
     assert result.success
     materialized_keys = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
-    assert len(materialized_keys) == 27
+    assert len(materialized_keys) == 31
     checks = result.get_asset_check_evaluations()
-    assert len(checks) == 5 and all(c.passed for c in checks)
+    assert len(checks) == 8 and all(c.passed for c in checks)
 
 
 def test_reports_are_persisted_as_rows_and_files(materialized):
@@ -83,15 +88,16 @@ def test_missing_historical_source_fails_only_that_branch(tmp_path):
     assert "COSTSIM_HISTORICAL_SOURCE" in str(failures[0].event_specific_data.error)
     done = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
     assert "validation/mixed_city_verdict" in done and "reference/historical" not in done
+    assert "canary/sample" not in done  # the replay needs the historical dataset
 
 
 def test_whole_graph_on_postgresql_store(tmp_path, postgres_database_factory):
     resources = make_resources(tmp_path / "a", postgres_database_factory())
     selection = ["reference/low_variance", "simulation/low_variance_v1", "simulation/low_variance_v2",
                  "models/v2_model", "validation/low_variance_metrics", "validation/low_variance_verdict"]
-    definitions = build_definitions(resources)
-    job = definitions.resolve_implicit_global_asset_job_def()
-    result = job.execute_in_process(asset_selection=[dg.AssetKey.from_user_string(s) for s in selection])
+    job = build_definitions(resources).resolve_job_def("m6_validation")
+    result = job.execute_in_process(asset_selection=[dg.AssetKey.from_user_string(s) for s in selection],
+                                    partition_key=DAY)
     assert result.success
     with resources["store"].engine().connect() as conn:
         verdicts = conn.execute(sa.select(validation_reports.c.version, validation_reports.c.verdict)).all()

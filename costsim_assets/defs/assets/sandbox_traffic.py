@@ -15,6 +15,7 @@ from costsim_assets.simulator.v2_model import load_v2_model
 class ReplayConfig(dg.Config):
     requests_per_day: int = 5000
     seed_salt: str = ""
+    prompt_scale: float = 1.0  # != 1 simulates a traffic-mix shift (longer or shorter prompts)
 
 
 @dg.asset(key=["sandbox", "traffic_replay"], partitions_def=DAILY, group_name="sandbox",
@@ -27,6 +28,6 @@ def traffic_replay(context: dg.AssetExecutionContext, config: ReplayConfig,
     day = date.fromisoformat(context.partition_key)
     requests = pd.read_parquet(artifacts.dataset_file("historical"), columns=["plan_json", "tenant_id"])
     added = replay_day(store.sandbox_engine(), requests, day, config.requests_per_day,
-                       V2Evaluator(load_v2_model()), config.seed_salt)
+                       V2Evaluator(load_v2_model()), config.seed_salt, config.prompt_scale)
     return dg.MaterializeResult(metadata={"dagster/row_count": config.requests_per_day, "rows_added": added,
                                           "day": context.partition_key})

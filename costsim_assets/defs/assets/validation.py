@@ -9,6 +9,7 @@ import pandas as pd
 from costsim_assets.artifacts.files import write_json, write_text
 from costsim_assets.defs.resources import ArtifactStoreResource, ReferenceDataResource, StoreResource
 from costsim_assets.reference_data.build import DATASET_NAMES, HISTORICAL
+from costsim_assets.store.status_history import SYSTEM_TENANT, append_status
 from costsim_assets.store.validation_reports import record_validation_report
 from costsim_assets.validation.metrics import dataset_metrics
 from costsim_assets.validation.report import dataset_report_markdown, overall_report_markdown
@@ -64,6 +65,11 @@ def build_verdict_asset(name: str) -> dg.AssetsDefinition:
                     verdict=verdicts[version].verdict, reasons=verdicts[version].reasons,
                     metrics=metrics[version], report_json_path=str(json_path),
                     report_md_path=str(md_path), run_id=context.run_id)
+                append_status(conn, tenant_id=SYSTEM_TENANT, entity_type="validation_verdict",
+                              entity_id=f"{name}/{version}", old_status=None, new_status=verdicts[version].verdict,
+                              actor_type="dagster_run", actor_id=context.run_id,
+                              reason="; ".join(verdicts[version].reasons)[:2000],
+                              correlation_id=context.run_id, metadata={"model_version": model_versions[version]})
         return dg.MaterializeResult(metadata={
             "v1_verdict": verdicts["v1"].verdict, "v2_verdict": verdicts["v2"].verdict,
             "report_json": dg.MetadataValue.path(str(json_path)),

@@ -1,0 +1,1 @@
+"""Alert delivery to humans (Slack), at most once per alert and always recorded."""

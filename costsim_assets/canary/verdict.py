@@ -1,0 +1,39 @@
+"""The canary verdict in the status history, and hysteresis: re-enable only after N passes."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from costsim_assets.store.routing import read_routing_state, transition_routing
+from costsim_assets.store.status_history import SYSTEM_TENANT, append_status
+from costsim_assets.store.tables import status_history
+
+CANARY_ENTITY = "canary_verdict"
+
+
+def consecutive_passes(conn: sa.Connection) -> int:
+    """How many of the most recent canary verdicts in a row were passes."""
+    statuses = conn.execute(sa.select(status_history.c.new_status)
+                            .where(status_history.c.tenant_id == SYSTEM_TENANT,
+                                   status_history.c.entity_type == CANARY_ENTITY)
+                            .order_by(status_history.c.seq.desc()).limit(1000)).scalars()
+    count = 0
+    for status in statuses:
+        if status != "pass":
+            break
+        count += 1
+    return count
+
+
+def record_canary_verdict(conn: sa.Connection, partition_key: str, reenable_after: int,
+                          verdict: str = "pass") -> dict:
+    """Append the day's verdict; with `reenable_after` > 0, N passes in a row re-enable V2."""
+    append_status(conn, tenant_id=SYSTEM_TENANT, entity_type=CANARY_ENTITY, entity_id=partition_key,
+                  old_status=None, new_status=verdict, actor_type="canary", actor_id="daily_canary",
+                  reason=f"canary {verdict} for {partition_key}")
+    passes = consecutive_passes(conn)
+    reenabled = False
+    if reenable_after > 0 and passes >= reenable_after and not read_routing_state(conn).enabled:
+        reenabled = transition_routing(conn, to_state="enabled", actor_type="canary", actor_id="daily_canary",
+                                       reason=f"{passes} consecutive passing canaries") is not None
+    return {"verdict": verdict, "consecutive_passes": passes, "reenabled": reenabled}
