@@ -2,27 +2,20 @@
 
 from __future__ import annotations
 
+from itertools import takewhile
+
 import sqlalchemy as sa
 
 from costsim_assets.store.routing import read_routing_state, transition_routing
-from costsim_assets.store.status_history import SYSTEM_TENANT, append_status
-from costsim_assets.store.tables import status_history
+from costsim_assets.store.status_history import SYSTEM_TENANT, append_status, latest_statuses
 
 CANARY_ENTITY = "canary_verdict"
 
 
 def consecutive_passes(conn: sa.Connection) -> int:
     """How many of the most recent canary verdicts in a row were passes."""
-    statuses = conn.execute(sa.select(status_history.c.new_status)
-                            .where(status_history.c.tenant_id == SYSTEM_TENANT,
-                                   status_history.c.entity_type == CANARY_ENTITY)
-                            .order_by(status_history.c.seq.desc()).limit(1000)).scalars()
-    count = 0
-    for status in statuses:
-        if status != "pass":
-            break
-        count += 1
-    return count
+    statuses = latest_statuses(conn, SYSTEM_TENANT, CANARY_ENTITY)
+    return sum(1 for _ in takewhile(lambda status: status == "pass", statuses))
 
 
 def record_canary_verdict(conn: sa.Connection, partition_key: str, reenable_after: int,

@@ -56,6 +56,14 @@ def append_status(conn: sa.Connection, *, tenant_id: str, entity_type: str, enti
     return row
 
 
+def latest_statuses(conn: sa.Connection, tenant_id: str, entity_type: str, limit: int = 1000) -> list[str]:
+    """The newest `new_status` values of one tenant's entities of a type, newest first."""
+    query = (sa.select(status_history.c.new_status)
+             .where(status_history.c.tenant_id == tenant_id, status_history.c.entity_type == entity_type)
+             .order_by(status_history.c.seq.desc()).limit(limit))
+    return list(conn.execute(query).scalars())
+
+
 def first_broken_link(rows: Iterable[Mapping[str, Any]]) -> dict[str, Any] | None:
     """Walk rows (ordered by tenant, seq) and name the first whose link does not verify."""
     expected: dict[str, tuple[int, str]] = {}
