@@ -12,6 +12,8 @@ record, about 2.5x cheaper to call from Python here, which matters at three hash
 from __future__ import annotations
 
 import hashlib
+from functools import partial
+from operator import methodcaller
 
 import numpy as np
 
@@ -49,8 +51,8 @@ def _records(columns: dict[str, np.ndarray]) -> np.ndarray:
     return records.view(np.uint8).reshape(len(first), dtype.itemsize)
 
 
-def _digest(record: bytes) -> str:
-    return hashlib.blake2b(record, digest_size=32).hexdigest()
+_BLAKE2B_256 = partial(hashlib.blake2b, digest_size=32)
+_HEX = methodcaller("hexdigest")
 
 
 def _segment_hashes(prefix: bytes, plans: np.ndarray, steps: np.ndarray,
@@ -64,7 +66,8 @@ def _segment_hashes(prefix: bytes, plans: np.ndarray, steps: np.ndarray,
         index = offsets[members][:, None] + np.arange(count)
         rows = np.hstack([np.broadcast_to(head, (len(members), len(head))), plans[members],
                           steps[index].reshape(len(members), -1)])
-        digests = list(map(_digest, rows.view(f"V{rows.shape[1]}").ravel().tolist()))
+        records = rows.view(f"V{rows.shape[1]}").ravel().tolist()
+        digests = list(map(_HEX, map(_BLAKE2B_256, records)))  # C-level loop: no Python frame per plan
         if len(members) == len(counts):
             return digests
         for plan, digest in zip(members.tolist(), digests):
