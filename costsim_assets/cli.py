@@ -1,4 +1,5 @@
-"""`costsim`: the console command (API server, key creation, the manual kill switch)."""
+"""`costsim`: the console command (API server, key creation, the manual kill switch, history
+verification)."""
 
 from __future__ import annotations
 
@@ -36,13 +37,40 @@ def _routing(args: argparse.Namespace) -> int:
     from costsim_assets.store.engine import make_engine, upgrade_to_head
     from costsim_assets.store.routing import transition_routing
 
-    engine = make_engine(settings.load_api_settings().database_url)
+    engine = make_engine(settings.database_url_from_env())
     upgrade_to_head(engine)
     with engine.begin() as conn:
         moved = transition_routing(conn, to_state=f"{args.action}d", actor_type="person",
                                    actor_id=args.actor or getpass.getuser(), reason=args.reason)
     print(f"V2 routing {'is now' if moved else 'was already'} {args.action}d")
     return 0
+
+
+def _history_rows(args: argparse.Namespace):
+    """The rows to verify: an export file's, or the table's (one tenant or all) in id order."""
+    from pathlib import Path
+
+    from costsim_assets.history.formats import read_export
+    from costsim_assets.store.engine import make_engine
+    from costsim_assets.store.history_queries import iter_history
+
+    if args.file:
+        yield from read_export(Path(args.file))
+        return
+    engine = make_engine(settings.database_url_from_env())
+    with engine.connect() as conn:
+        yield from iter_history(conn, tenant_id=args.tenant, filters={})
+
+
+def _verify_history(args: argparse.Namespace) -> int:
+    from costsim_assets.store.status_history import first_broken_link
+
+    broken = first_broken_link(_history_rows(args))
+    if broken is None:
+        print("OK: every hash-chain link verifies")
+        return 0
+    print(f"BROKEN: tenant {broken['tenant_id']} seq {broken['seq']}: {broken['problem']}")
+    return 1
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -63,6 +91,11 @@ def build_parser() -> argparse.ArgumentParser:
     routing.add_argument("--reason", required=True)
     routing.add_argument("--actor")
     routing.set_defaults(run=_routing)
+    verify = sub.add_parser("verify-history", help="verify the status-history hash chain (exit 1 if broken)")
+    source = verify.add_mutually_exclusive_group()
+    source.add_argument("--file", help="a .csv or .jsonl export (default: the table, COSTSIM_DATABASE_URL)")
+    source.add_argument("--tenant", help="verify only this tenant's chain in the table")
+    verify.set_defaults(run=_verify_history)
     return parser
 
 

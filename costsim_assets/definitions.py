@@ -6,6 +6,7 @@ import dagster as dg
 
 from costsim_assets import settings
 from costsim_assets.defs.assets.canary import canary_drift, canary_sample, canary_verdict
+from costsim_assets.defs.assets.divergence_report import divergence_report
 from costsim_assets.defs.assets.models import v2_model
 from costsim_assets.defs.assets.reference_datasets import build_reference_dataset_asset
 from costsim_assets.defs.assets.sandbox_traffic import traffic_replay
@@ -42,6 +43,7 @@ def build_definitions(resources: dict | None = None) -> dg.Definitions:
             canary_sample,
             canary_drift,
             canary_verdict,
+            divergence_report,
         ],
         asset_checks=[build_reference_check(name) for name in DATASET_NAMES],
         jobs=[m6_validation_job, daily_canary_job],

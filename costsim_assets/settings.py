@@ -8,10 +8,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import dagster as dg
+import sqlalchemy as sa
 
 from costsim_assets.defs.resources import (
-    ArtifactStoreResource, CanaryResource, ReferenceDataResource, StoreResource,
+    ArtifactStoreResource, CanaryResource, ReferenceDataResource, ReportLinksResource, StoreResource,
 )
+from costsim_assets.reports.divergence import REPORT_SUBDIR
 
 DATABASE_URL = "COSTSIM_DATABASE_URL"            # sqlite:///... or postgresql+psycopg2://...
 ARTIFACT_ROOT = "COSTSIM_ARTIFACT_ROOT"          # directory for datasets, outputs and reports
@@ -30,6 +32,9 @@ def resources() -> dict[str, dg.ConfigurableResource]:
             anonymization_salt=dg.EnvVar(ANONYMIZATION_SALT),
         ),
         "canary": CanaryResource(slack_webhook_url=dg.EnvVar(SLACK_WEBHOOK_URL)),
+        # Not dg.EnvVar: that fails when unset, and links are optional. Set api_base_url and
+        # signing_keys through run/resource config or the deployment to get signed report URLs.
+        "report_links": ReportLinksResource(),
     }
 
 API_KEYS_FILE = "COSTSIM_API_KEYS_FILE"              # YAML of hashed API keys (see api/keys.py)
@@ -38,6 +43,9 @@ SANDBOX_DATABASE_URL = "COSTSIM_SANDBOX_DATABASE_URL"  # PostgreSQL: the sandbox
 RATE_LIMIT_PER_SECOND = "COSTSIM_RATE_LIMIT_PER_SECOND"
 RATE_LIMIT_BURST = "COSTSIM_RATE_LIMIT_BURST"
 V2_TIME_BUDGET_MS = "COSTSIM_V2_TIME_BUDGET_MS"
+SIGNING_KEYS = "COSTSIM_SIGNING_KEYS"                # secret "kid:<base64url key>,..." (security/signing.py)
+EXPORT_DIR = "COSTSIM_EXPORT_DIR"                    # status-history exports; default beside the SQLite file
+EXPORT_TTL_S = "COSTSIM_EXPORT_TTL_S"                # lifetime of a signed export download link
 
 
 @dataclass(frozen=True)
@@ -51,6 +59,10 @@ class ApiSettings:
     rate_limit_per_second: float = 50.0
     rate_limit_burst: int = 100
     v2_time_budget_ms: float = 250.0
+    report_dir: str | None = None  # divergence reports served by signed URL (None: none served)
+    signing_keys: str | None = None  # None: signed URLs and cursors answer 503
+    export_dir: str | None = None  # None: status-history exports answer 503
+    export_ttl_s: int = 900
 
 
 def _required(environ: Mapping[str, str], name: str) -> str:
@@ -60,15 +72,40 @@ def _required(environ: Mapping[str, str], name: str) -> str:
     return value
 
 
+def database_url_from_env(environ: Mapping[str, str] | None = None) -> str:
+    """The application store URL, for commands that need nothing else."""
+    return _required(os.environ if environ is None else environ, DATABASE_URL)
+
+
+def _report_dir(artifact_root: str) -> str | None:
+    """Where the Dagster divergence_report asset writes (<artifact root>/reports/divergence)."""
+    return os.path.join(artifact_root, *REPORT_SUBDIR) if artifact_root else None
+
+
+def _export_dir(explicit: str, database_url: str) -> str | None:
+    """COSTSIM_EXPORT_DIR, else `exports/` beside a SQLite file; PostgreSQL needs it set."""
+    if explicit:
+        return explicit
+    url = sa.make_url(database_url)
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return None
+    return os.path.join(os.path.dirname(os.path.abspath(url.database)), "exports")
+
+
 def load_api_settings(environ: Mapping[str, str] | None = None) -> ApiSettings:
     """API settings from the environment; the database and key file have no working default."""
     env = os.environ if environ is None else environ
+    database_url = _required(env, DATABASE_URL)
     return ApiSettings(
-        database_url=_required(env, DATABASE_URL),
+        database_url=database_url,
         api_keys_file=_required(env, API_KEYS_FILE),
         v2_sandbox=env.get(V2_SANDBOX, "false").strip().lower() in ("1", "true", "yes", "on"),
         sandbox_database_url=env.get(SANDBOX_DATABASE_URL) or None,
         rate_limit_per_second=float(env.get(RATE_LIMIT_PER_SECOND, "50")),
         rate_limit_burst=int(env.get(RATE_LIMIT_BURST, "100")),
         v2_time_budget_ms=float(env.get(V2_TIME_BUDGET_MS, "250")),
+        report_dir=_report_dir(env.get(ARTIFACT_ROOT, "").strip()),
+        signing_keys=env.get(SIGNING_KEYS, "").strip() or None,
+        export_dir=_export_dir(env.get(EXPORT_DIR, "").strip(), database_url),
+        export_ttl_s=int(env.get(EXPORT_TTL_S, "900")),
     )

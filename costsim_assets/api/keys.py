@@ -22,6 +22,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "v2:read": frozenset({"admin", "engineer", "auditor"}),
     "v2:write": frozenset({"admin"}),
     "history:read": frozenset({"admin", "auditor"}),
+    "report:read": frozenset({"admin", "engineer", "auditor"}),
 }
 PREFIX = "csk"
 _DUMMY_HASH = hashlib.sha256(b"no such key").hexdigest()

@@ -9,6 +9,8 @@ import dagster as dg
 import sqlalchemy as sa
 
 from costsim_assets.reference_data.historical import read_trace_bytes
+from costsim_assets.reports.divergence import LINK_TTL_S, signed_report_url
+from costsim_assets.security.signing import parse_signing_keys
 from costsim_assets.store.engine import make_engine, make_sandbox_engine, upgrade_to_head
 from costsim_assets.validation.thresholds import Thresholds, load_thresholds
 
@@ -92,3 +94,23 @@ class CanaryResource(dg.ConfigurableResource):
         from costsim_assets.alerts.slack import SlackNotifier
 
         return SlackNotifier(self.slack_webhook_url) if self.slack_webhook_url else None
+
+
+class ReportLinksResource(dg.ConfigurableResource):
+    """Where the API serves report files and the key that signs links to them (empty: no links).
+
+    Set through run/resource config or the deployment; both default to "" so an unset environment
+    variable never breaks a run (dg.EnvVar would), it only leaves the links out.
+    """
+
+    api_base_url: str = ""
+    signing_keys: str = ""
+
+    def enabled(self) -> bool:
+        """Links need both an address to point at and a key to sign with."""
+        return bool(self.api_base_url and self.signing_keys)
+
+    def url(self, name: str) -> str:
+        """A signed link to a report file, valid for LINK_TTL_S (7 days)."""
+        return signed_report_url(parse_signing_keys(self.signing_keys), self.api_base_url, name, LINK_TTL_S)
+

@@ -65,6 +65,28 @@ def provision_sandbox_role(connection: sa.Connection, role: str, password: str) 
         f"GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA {SANDBOX_SCHEMA} TO {quoted}")
 
 
+APPEND_ONLY_TABLES = ("status_history", "status_history_exports")
+
+
+def provision_app_role(connection: sa.Connection, role: str, password: str) -> None:
+    """PostgreSQL: the API's login role, subject to row-level security and unable to change history.
+
+    It may read and append to the history tables (never UPDATE, DELETE or TRUNCATE them) and read,
+    insert and update the other application tables; it owns nothing, so RLS always applies to it.
+    """
+    quoted = connection.dialect.identifier_preparer.quote(role)
+    exists = connection.execute(sa.text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role}).first()
+    verb = "ALTER" if exists else "CREATE"
+    connection.exec_driver_sql(f"{verb} ROLE {quoted} LOGIN NOSUPERUSER NOBYPASSRLS PASSWORD %(p)s",
+                               {"p": password})
+    connection.exec_driver_sql(f"REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {quoted}")
+    connection.exec_driver_sql(f"GRANT USAGE ON SCHEMA public TO {quoted}")
+    connection.exec_driver_sql(f"GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA public TO {quoted}")
+    connection.exec_driver_sql(f"REVOKE UPDATE ON {', '.join(APPEND_ONLY_TABLES)} FROM {quoted}")
+    connection.exec_driver_sql(f"REVOKE INSERT, UPDATE ON alembic_version FROM {quoted}")
+    connection.exec_driver_sql(f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {quoted}")
+
+
 def _ensure_parent_dir(url: sa.URL) -> None:
     """SQLite cannot create missing directories, so create them for file databases."""
     if url.database and url.database != ":memory:":

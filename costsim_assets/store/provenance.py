@@ -50,11 +50,13 @@ def pending_rows(conn: sa.Connection, limit: int = 1000) -> list[dict[str, Any]]
 
 def query_provenance(conn: sa.Connection, *, tenant_id: str | None, start: datetime, end: datetime,
                      v2_version: str | None = None, input_hash: str | None = None,
-                     limit: int | None = None) -> list[dict[str, Any]]:
+                     limit: int | None = None, v1_version: str | None = None) -> list[dict[str, Any]]:
     """Rows in [start, end) for one tenant (None = every tenant: admin and canary only)."""
     query = sa.select(provenance).where(provenance.c.created_at >= start, provenance.c.created_at < end)
     if tenant_id is not None:
         query = query.where(provenance.c.tenant_id == tenant_id)
+    if v1_version is not None:
+        query = query.where(provenance.c.v1_version == v1_version)
     if v2_version is not None:
         query = query.where(provenance.c.v2_version == v2_version)
     if input_hash is not None:

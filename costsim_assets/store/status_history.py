@@ -15,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from costsim_assets.store.tables import status_history
+from costsim_assets.store.tenancy import tenant_scope
 
 GENESIS_HASH = "0" * 64
 SYSTEM_TENANT = "_system"
@@ -39,7 +40,8 @@ def append_status(conn: sa.Connection, *, tenant_id: str, entity_type: str, enti
                   old_status: str | None, new_status: str, actor_type: str, actor_id: str,
                   reason: str, correlation_id: str | None = None,
                   metadata: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """Append one row in the caller's transaction and return it."""
+    """Append one row in the caller's transaction and return it (system rows are written with '*')."""
+    tenant_scope(conn, None if tenant_id == SYSTEM_TENANT else tenant_id)
     _lock_tenant(conn, tenant_id)
     last = conn.execute(
         sa.select(status_history.c.seq, status_history.c.chain_hash)
@@ -58,6 +60,7 @@ def append_status(conn: sa.Connection, *, tenant_id: str, entity_type: str, enti
 
 def latest_statuses(conn: sa.Connection, tenant_id: str, entity_type: str, limit: int = 1000) -> list[str]:
     """The newest `new_status` values of one tenant's entities of a type, newest first."""
+    tenant_scope(conn, tenant_id)
     query = (sa.select(status_history.c.new_status)
              .where(status_history.c.tenant_id == tenant_id, status_history.c.entity_type == entity_type)
              .order_by(status_history.c.seq.desc()).limit(limit))

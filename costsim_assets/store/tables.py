@@ -118,6 +118,25 @@ status_history = sa.Table(
     sa.Index("ix_status_history_entity", "tenant_id", "entity_type", "entity_id"),
 )
 
+EXPORT_FORMATS = ("csv", "jsonl")
+
+status_history_exports = sa.Table(
+    "status_history_exports",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("tenant_id", sa.String(128), nullable=False),
+    sa.Column("actor_key_id", sa.String(64), nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("filters", json_type(), nullable=False),
+    sa.Column("format", sa.String(8), nullable=False),
+    sa.Column("row_count", sa.Integer, nullable=False),
+    sa.Column("file_path", sa.Text, nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.CheckConstraint(_in("format", EXPORT_FORMATS), name="format"),
+    sa.Index("ix_status_history_exports_tenant_created_at", "tenant_id", "created_at"),
+)
+
 provenance = sa.Table(
     "provenance",
     metadata,

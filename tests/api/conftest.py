@@ -1,5 +1,8 @@
 """An API app on real databases with one key per role (two tenants)."""
 
+import base64
+import secrets
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -8,6 +11,7 @@ from costsim_assets.api.keys import create_key
 from costsim_assets.settings import ApiSettings
 
 ROLES = ("admin", "engineer", "auditor", "service")
+SIGNING_KEY = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode().rstrip("=")
 
 
 @pytest.fixture
@@ -15,6 +19,7 @@ def keys(tmp_path) -> dict[str, str]:
     path = tmp_path / "keys.yaml"
     made = {role: create_key(path, "tenant-a", role) for role in ROLES}
     made["other_tenant"] = create_key(path, "tenant-b", "engineer")
+    made["other_auditor"] = create_key(path, "tenant-b", "auditor")
     made["path"] = str(path)
     return made
 
@@ -26,7 +31,8 @@ def make_client(tmp_path, keys, database_url):
 
     def make(v2=None, **overrides) -> TestClient:
         settings = ApiSettings(**{"database_url": database_url, "api_keys_file": keys["path"],
-                                  "v2_sandbox": True, **overrides})
+                                  "v2_sandbox": True,
+                                  "signing_keys": f"test:{SIGNING_KEY}", **overrides})
         client = TestClient(create_app(settings, v2=v2))
         client.__enter__()
         clients.append(client)

@@ -59,12 +59,12 @@ def test_health_and_readiness(make_client, keys):
     client = make_client()
     assert client.get("/healthz").json() == {"status": "ok"}
     ready = client.get("/readyz")
-    assert ready.status_code == 200 and ready.json()["revision"] == "0003"
+    assert ready.status_code == 200 and ready.json()["revision"] == "0004"
     engine = client.app.state.services.engine
     with engine.begin() as conn:
         conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0002'")
     stale = client.get("/readyz")
-    assert stale.status_code == 503 and "head is 0003" in stale.json()["reason"]
+    assert stale.status_code == 503 and "head is 0004" in stale.json()["reason"]
     engine.dispose()
     client.app.state.services.engine = sa.create_engine("sqlite:////nonexistent/dir/x.db")
     assert client.get("/readyz").status_code == 503
@@ -73,7 +73,10 @@ def test_health_and_readiness(make_client, keys):
 def test_openapi_documents_every_endpoint_and_error(make_client):
     spec = make_client(v2_sandbox=False).get("/openapi.json").json()
     assert set(spec["paths"]) == {"/costsim/simulate", "/costsim/v2/status", "/costsim/v2/disable",
-                                  "/costsim/v2/enable", "/healthz", "/readyz", "/metrics"}
+                                  "/costsim/v2/enable", "/healthz", "/readyz", "/metrics",
+                                  "/status-history", "/status-history/exports",
+                                  "/status-history/exports/{export_id}/download",
+                                  "/costsim/divergence-report", "/reports/files/{name}"}
     simulate = spec["paths"]["/costsim/simulate"]["post"]
     assert {"200", "400", "401", "403", "422", "429"} <= set(simulate["responses"])
     assert simulate["responses"]["403"]["content"]["application/json"]["schema"]["$ref"].endswith("ErrorResponse")

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from costsim_assets.defs.resources import (
-    ArtifactStoreResource, CanaryResource, ReferenceDataResource, StoreResource,
+    ArtifactStoreResource, CanaryResource, ReferenceDataResource, ReportLinksResource, StoreResource,
 )
 
 TRACE = str(Path("../shared/data/azure-llm-inference-2023/AzureLLMInferenceTrace_code.csv").resolve())
@@ -18,6 +18,7 @@ def make_resources(root: Path, database_url: str, historical_source: str = TRACE
         "reference_data": ReferenceDataResource(historical_source=historical_source,
                                                 anonymization_salt="test-salt"),
         "canary": CanaryResource(incident_dir=str(root / "incidents")),
+        "report_links": ReportLinksResource(),
     }
 
 

@@ -17,12 +17,13 @@ def test_asset_graph_shape():
         assert {f"reference/{name}", f"simulation/{name}_v1", f"simulation/{name}_v2",
                 f"validation/{name}_metrics", f"validation/{name}_verdict"} <= keys
     assert {"models/v2_model", "validation/m6_verdict", "sandbox/traffic_replay", "canary/sample",
-            "canary/drift", "canary/verdict"} <= keys
-    assert len(keys) == 5 * 5 + 6
+            "canary/drift", "canary/verdict", "reports/divergence_report"} <= keys
+    assert len(keys) == 5 * 5 + 7
     graph = defs.resolve_asset_graph()
     for key in graph.get_all_asset_keys():
         node = graph.get(key)
-        assert node.group_name in {"reference_datasets", "models", "simulation", "validation", "sandbox", "canary"}
+        assert node.group_name in {"reference_datasets", "models", "simulation", "validation", "sandbox", "canary",
+                                   "reports"}
         assert node.description
     checks = defs.resolve_asset_graph().asset_check_keys
     assert {(c.asset_key.to_user_string(), c.name) for c in checks} == \

@@ -35,7 +35,7 @@ def test_every_asset_materializes_and_every_check_passes(materialized):
     resources, result = materialized
     assert result.success
     materialized_keys = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
-    assert len(materialized_keys) == 31
+    assert len(materialized_keys) == 32
     checks = result.get_asset_check_evaluations()
     assert len(checks) == 8 and all(c.passed for c in checks)
 

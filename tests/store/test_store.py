@@ -25,7 +25,8 @@ from costsim_assets.store.tables import metadata, schema_errors, validation_repo
 from costsim_assets.store.validation_reports import latest_validation_reports, record_validation_report
 
 REVISIONS = [importlib.import_module(f"costsim_assets.store.migrations.versions.{name}")
-             for name in ("0001_initial", "0002_sandbox_routing_history", "0003_canary_incidents")]
+             for name in ("0001_initial", "0002_sandbox_routing_history", "0003_canary_incidents",
+                          "0004_history_exports_rls")]
 NESTED_METRICS = {
     "ks": {"statistic": 0.125, "p_value": 0.5, "n": [1000, 998]},
     "quantiles": {"p50": 10.25, "p99": 1e6, "missing": None},
@@ -65,7 +66,7 @@ def test_upgrade_reaches_head_and_is_idempotent(engine: sa.Engine) -> None:
     assert current_revision(engine) is None
     upgrade_to_head(engine)
     upgrade_to_head(engine)
-    assert current_revision(engine) == head_revision() == "0003"
+    assert current_revision(engine) == head_revision() == "0004"
     assert {"validation_reports", "schema_errors"} <= set(sa.inspect(engine).get_table_names())
 
 

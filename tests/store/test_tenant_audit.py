@@ -20,6 +20,7 @@ DOCUMENTED_CROSS_TENANT = {
     "query_provenance": "tenant_id=None only for admins and the canary; the API passes the key's tenant",
     "append_status": "reads the tenant's own chain head (WHERE tenant_id = :tenant), under its lock",
     "first_broken_link": "verifies rows it is given; reads nothing itself",
+    "find_export": "signed-link download: finds an export by id; the signature over id:tenant then decides",
 }
 
 

@@ -1,0 +1,1 @@
+"""Status-history exports: file formats, streamed writing and offline chain verification."""

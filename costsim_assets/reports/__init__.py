@@ -1,0 +1,1 @@
+"""Reports built from sandbox provenance (no Dagster or FastAPI here)."""

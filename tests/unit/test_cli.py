@@ -1,0 +1,56 @@
+"""The `costsim` console command."""
+
+import subprocess
+import sys
+
+import pytest
+import sqlalchemy as sa
+
+from costsim_assets.api.keys import KeyRing, create_key
+from costsim_assets.cli import main
+from costsim_assets.settings import load_api_settings
+from costsim_assets.store.engine import make_engine
+from costsim_assets.store.routing import read_routing_state
+
+
+def test_create_key_prints_it_once_and_stores_only_a_hash(tmp_path, capsys):
+    path = tmp_path / "keys.yaml"
+    assert main(["create-key", "--tenant", "tenant-a", "--role", "auditor", "--keys-file", str(path)]) == 0
+    key = capsys.readouterr().out.strip()
+    principal = KeyRing.load(path).authenticate(key)
+    assert (principal.tenant_id, principal.role) == ("tenant-a", "auditor")
+    assert key.split("_")[2] not in path.read_text()
+    assert oct(path.stat().st_mode)[-3:] == "600"
+
+
+def test_create_key_needs_a_file_and_a_known_role(tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv("COSTSIM_API_KEYS_FILE", raising=False)
+    assert main(["create-key", "--tenant", "t", "--role", "admin"]) == 2
+    assert "COSTSIM_API_KEYS_FILE" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="role must be one of"):
+        create_key(tmp_path / "k.yaml", "t", "root")
+
+
+def test_routing_command_switches_v2_by_hand(tmp_path, monkeypatch, capsys):
+    url = f"sqlite:///{tmp_path}/store.db"
+    monkeypatch.setenv("COSTSIM_DATABASE_URL", url)
+    assert main(["routing", "disable", "--reason", "drill", "--actor", "oncall"]) == 0
+    assert main(["routing", "disable", "--reason", "again"]) == 0
+    out = capsys.readouterr().out
+    assert "is now disabled" in out and "was already disabled" in out
+    with make_engine(url).connect() as conn:
+        state = read_routing_state(conn)
+    assert (state.state, state.actor_id, state.reason) == ("disabled", "oncall", "drill")
+
+
+def test_settings_have_no_working_defaults_for_secrets():
+    with pytest.raises(RuntimeError, match="COSTSIM_DATABASE_URL must be set"):
+        load_api_settings({})
+    settings = load_api_settings({"COSTSIM_DATABASE_URL": "sqlite://", "COSTSIM_API_KEYS_FILE": "k",
+                                  "COSTSIM_V2_SANDBOX": "on"})
+    assert settings.v2_sandbox is True and settings.rate_limit_burst == 100
+
+
+def test_module_entry_point():
+    result = subprocess.run([sys.executable, "-m", "costsim_assets", "--help"], capture_output=True, text=True)
+    assert result.returncode == 0 and "create-key" in result.stdout and "routing" in result.stdout
