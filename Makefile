@@ -15,6 +15,9 @@ export COSTSIM_HISTORICAL_SOURCE ?= $(if $(wildcard $(SHARED_TRACE)),$(SHARED_TR
 export COSTSIM_ANONYMIZATION_SALT ?= local-development-salt
 export COSTSIM_SLACK_WEBHOOK_URL ?=
 PORT ?= 3000
+export API_PORT ?= 8080
+export COSTSIM_API_BASE_URL ?= http://127.0.0.1:$(API_PORT)
+export COSTSIM_SIGNING_KEYS ?= $(shell bash scripts/local-signing-key.sh)
 DAY ?= $(shell date -u -d yesterday +%F)
 
 .PHONY: setup tools render-k8s materialize run test validate
@@ -44,8 +47,7 @@ materialize: setup $(DAGSTER_HOME)/dagster.yaml
 		--tags '{"dagster/partition": "$(DAY)"}'
 
 run: materialize
-	@echo "Dagster UI: http://127.0.0.1:$(PORT)"
-	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p $(PORT)
+	PORT=$(PORT) BIN=$(BIN) bash scripts/run-local.sh
 
 test: setup tools
 	$(BIN)/python -m pytest -q --cov=costsim_assets --cov-report=term --cov-fail-under=90

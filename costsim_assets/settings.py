@@ -20,6 +20,7 @@ ARTIFACT_ROOT = "COSTSIM_ARTIFACT_ROOT"          # directory for datasets, outpu
 HISTORICAL_SOURCE = "COSTSIM_HISTORICAL_SOURCE"  # path or URL of the Azure trace CSV
 ANONYMIZATION_SALT = "COSTSIM_ANONYMIZATION_SALT"  # secret salt for historical identifiers
 SLACK_WEBHOOK_URL = "COSTSIM_SLACK_WEBHOOK_URL"  # secret; empty: deliveries are recorded as failed
+API_BASE_URL = "COSTSIM_API_BASE_URL"            # where report links in the Dagster UI point
 
 
 def resources() -> dict[str, dg.ConfigurableResource]:
@@ -34,7 +35,8 @@ def resources() -> dict[str, dg.ConfigurableResource]:
         "canary": CanaryResource(slack_webhook_url=dg.EnvVar(SLACK_WEBHOOK_URL)),
         # Not dg.EnvVar: that fails when unset, and links are optional. Set api_base_url and
         # signing_keys through run/resource config or the deployment to get signed report URLs.
-        "report_links": ReportLinksResource(),
+        "report_links": ReportLinksResource(api_base_url=dg.EnvVar(API_BASE_URL),
+                                            signing_keys=dg.EnvVar(SIGNING_KEYS)),
     }
 
 API_KEYS_FILE = "COSTSIM_API_KEYS_FILE"              # YAML of hashed API keys (see api/keys.py)
@@ -43,6 +45,7 @@ SANDBOX_DATABASE_URL = "COSTSIM_SANDBOX_DATABASE_URL"  # PostgreSQL: the sandbox
 RATE_LIMIT_PER_SECOND = "COSTSIM_RATE_LIMIT_PER_SECOND"
 RATE_LIMIT_BURST = "COSTSIM_RATE_LIMIT_BURST"
 V2_TIME_BUDGET_MS = "COSTSIM_V2_TIME_BUDGET_MS"
+TENANTS_FILE = "COSTSIM_TENANTS_FILE"                # YAML: defaults + per-tenant rate limits
 SIGNING_KEYS = "COSTSIM_SIGNING_KEYS"                # secret "kid:<base64url key>,..." (security/signing.py)
 EXPORT_DIR = "COSTSIM_EXPORT_DIR"                    # status-history exports; default beside the SQLite file
 EXPORT_TTL_S = "COSTSIM_EXPORT_TTL_S"                # lifetime of a signed export download link
@@ -63,6 +66,7 @@ class ApiSettings:
     signing_keys: str | None = None  # None: signed URLs and cursors answer 503
     export_dir: str | None = None  # None: status-history exports answer 503
     export_ttl_s: int = 900
+    tenants_file: str | None = None  # per-tenant overrides (the Helm chart's tenants.yaml)
 
 
 def _required(environ: Mapping[str, str], name: str) -> str:
@@ -108,4 +112,5 @@ def load_api_settings(environ: Mapping[str, str] | None = None) -> ApiSettings:
         signing_keys=env.get(SIGNING_KEYS, "").strip() or None,
         export_dir=_export_dir(env.get(EXPORT_DIR, "").strip(), database_url),
         export_ttl_s=int(env.get(EXPORT_TTL_S, "900")),
+        tenants_file=env.get(TENANTS_FILE, "").strip() or None,
     )

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from costsim_assets.api import divergence, health, history, metrics, routing, simulate
 from costsim_assets.api.errors import install_error_handlers
 from costsim_assets.api.keys import KeyRing
-from costsim_assets.api.rate_limit import TokenBuckets
+from costsim_assets.api.rate_limit import Limit, TenantLimits, TokenBuckets
 from costsim_assets.api.services import Services
 from costsim_assets.sandbox.evaluation import V2Evaluator
 from costsim_assets.sandbox.shadow import ShadowRecorder, V2Function
@@ -29,7 +29,8 @@ def build_services(settings: ApiSettings, v2: V2Function | None = None) -> Servi
     recorder.recover_pending()
     return Services(settings=settings, engine=engine, sandbox_engine=sandbox_engine,
                     keys=KeyRing.load(settings.api_keys_file),
-                    limiter=TokenBuckets(settings.rate_limit_per_second, settings.rate_limit_burst),
+                    limiter=TokenBuckets(TenantLimits.load(
+                        Limit(settings.rate_limit_per_second, settings.rate_limit_burst), settings.tenants_file)),
                     recorder=recorder, v2_model_version=model.version)
 
 

@@ -71,7 +71,7 @@ def require(permission: str):
         if not principal.may(permission):
             raise ApiError(403, "forbidden", f"role '{principal.role}' lacks permission '{permission}'",
                            {"missing_permission": permission, "role": principal.role})
-        wait = svc.limiter.take(principal.key_id)
+        wait = svc.limiter.take(principal.key_id, principal.tenant_id)
         if wait > 0:
             raise ApiError(429, "rate_limited", "too many requests for this key", {"retry_after_s": wait},
                            headers=retry_after_header(wait))

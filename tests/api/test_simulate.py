@@ -145,3 +145,17 @@ def test_rate_limit_gives_429_with_retry_after(make_client, keys):
 def test_unknown_route_is_a_structured_404(make_client, keys):
     response = make_client(v2_sandbox=False).get("/costsim/nothing", headers=headers(keys["admin"]))
     assert response.status_code == 404 and response.json()["error"]["code"] == "not_found"
+
+
+def test_per_tenant_limits_from_the_tenants_file(make_client, keys, tmp_path):
+    tenants = tmp_path / "tenants.yaml"
+    tenants.write_text("defaults: {rateLimit: {requestsPerSecond: 50, burst: 100}}\n"
+                       "tenants:\n  tenant-b: {rateLimit: {requestsPerSecond: 0.5, burst: 1}}\n"
+                       "  tenant-c: {drift: {warn: 0.1}}\n")
+    client = make_client(v2_sandbox=False, tenants_file=str(tenants))
+    strict = [client.post("/costsim/simulate", json=PLAN, headers=headers(keys["other_tenant"])).status_code
+              for _ in range(2)]
+    assert strict == [200, 429]
+    relaxed = [client.post("/costsim/simulate", json=PLAN, headers=headers(keys["service"])).status_code
+               for _ in range(3)]
+    assert relaxed == [200, 200, 200]
