@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Literal
@@ -12,6 +12,7 @@ from fastapi.responses import FileResponse, JSONResponse, Response, StreamingRes
 
 from costsim_assets.api.errors import ApiError, responses
 from costsim_assets.api.keys import Principal
+from costsim_assets.api.params import parse_instant
 from costsim_assets.api.services import Services, require, services
 from costsim_assets.canary.config import load_canary_config
 from costsim_assets.reports.divergence import (
@@ -33,19 +34,9 @@ def _tolerances() -> tuple[float, float]:
     return config.matching_rel_tol, config.matching_abs_tol
 
 
-def _instant(text: str, name: str) -> datetime:
-    """An ISO date (midnight UTC) or datetime (naive = UTC) as an aware UTC datetime."""
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        raise ApiError(422, "invalid_request", f"{name} is not an ISO date or datetime",
-                       [{"path": name, "reason": "expected YYYY-MM-DD or an ISO 8601 datetime"}]) from None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
-
-
 def _range(start: str, end: str) -> tuple[datetime, datetime]:
     """[start, end) checked: non-empty and at most MAX_RANGE, so one request stays bounded."""
-    first, last = _instant(start, "start"), _instant(end, "end")
+    first, last = parse_instant(start, "start"), parse_instant(end, "end")
     if last <= first:
         raise ApiError(422, "invalid_range", "end must be after start (end is exclusive)")
     if last - first > MAX_RANGE:

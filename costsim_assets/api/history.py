@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 
 from costsim_assets.api.errors import ApiError, responses
 from costsim_assets.api.keys import Principal
+from costsim_assets.api.params import parse_instant
 from costsim_assets.api.services import Services, require, services
 from costsim_assets.history.exports import history_chunks, write_export
 from costsim_assets.history.formats import MEDIA_TYPES
@@ -62,15 +63,7 @@ class ExportCreated(BaseModel):
 
 def _instant(text: str | None, name: str) -> str | None:
     """An ISO date or datetime as the stored created_at text (UTC, microseconds), so text compares."""
-    if text is None:
-        return None
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        raise ApiError(422, "invalid_request", f"{name} is not an ISO date or datetime",
-                       [{"path": name, "reason": "expected YYYY-MM-DD or an ISO 8601 datetime"}]) from None
-    aware = parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
-    return aware.isoformat(timespec="microseconds")
+    return None if text is None else parse_instant(text, name).isoformat(timespec="microseconds")
 
 
 def _store_filters(filters: HistoryFilters) -> dict[str, str | None]:
