@@ -16,7 +16,7 @@ import numpy as np
 
 from costsim_assets.simulator.batch import FEATURES, PlanBatch
 from costsim_assets.simulator.hashing import input_hashes, output_hashes
-from costsim_assets.simulator.skills import ALL_SKILL_LABELS, KNOWN_SKILLS, SKILL_CODES
+from costsim_assets.simulator.skills import KNOWN_SKILLS, SKILL_CODES
 from costsim_assets.simulator.v1 import V1_TABLE, V1_UNKNOWN, evaluate_v1
 from costsim_assets.simulator.v2 import Z_80, evaluate_v2
 from costsim_assets.simulator.v2_model import NETWORK_SKILLS, V2Model, load_v2_model

@@ -4,7 +4,6 @@ import subprocess
 import sys
 
 import pytest
-import sqlalchemy as sa
 
 from costsim_assets.api.keys import KeyRing, create_key
 from costsim_assets.cli import main
