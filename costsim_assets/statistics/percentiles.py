@@ -31,14 +31,23 @@ def nan_fields(result_type: type) -> dict[str, float]:
 
 def result_to_dict(result: Any) -> dict[str, Any]:
     """Turn a result dataclass into JSON-safe plain types; non-finite floats become None."""
-    return {key: _json_value(value) for key, value in asdict(result).items()}
+    return {key: json_value(value) for key, value in asdict(result).items()}
 
 
-def _json_value(value: Any) -> Any:
+def json_value(value: Any) -> Any:
     """Map numpy floats to Python ones and NaN/inf to None, which JSON can represent."""
     if isinstance(value, float):
         return float(value) if math.isfinite(value) else None
     return value
+
+
+def json_safe(document: Any) -> Any:
+    """json_value applied through nested dicts and lists (PostgreSQL JSONB rejects NaN)."""
+    if isinstance(document, dict):
+        return {key: json_safe(value) for key, value in document.items()}
+    if isinstance(document, (list, tuple)):
+        return [json_safe(value) for value in document]
+    return json_value(document)
 
 
 def percentile(values: np.ndarray, q: float) -> float:

@@ -5,12 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from costsim_assets.statistics.percentiles import json_value
 from costsim_assets.statistics.validation_metrics import validation_metrics
 from costsim_assets.validation.evaluate import interval_coverage
-
-
-def _nan_to_none(value: float) -> float | None:
-    return None if value is None or not np.isfinite(value) else float(value)
 
 
 def dataset_metrics(outputs: pd.DataFrame, total_records: int) -> dict:
@@ -27,5 +24,5 @@ def dataset_metrics(outputs: pd.DataFrame, total_records: int) -> dict:
         "schema_error_pct": 100.0 * rejected / total_records if total_records else None,
         "cost": cost.to_dict(),
         "duration": duration.to_dict(),
-        "interval_coverage": _nan_to_none(interval_coverage(outputs)),
+        "interval_coverage": json_value(interval_coverage(outputs)),
     }

@@ -2,7 +2,6 @@
 checks (emitted by the asset, P1 and P3 blocking), and the day's verdict."""
 
 import json
-from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 import numpy as np
@@ -14,12 +13,13 @@ from costsim_assets.canary.report import canary_markdown, mismatching_pairs
 from costsim_assets.canary.rerun import canary_day, rerun_sample
 from costsim_assets.canary.sampling import partition_seed, stratified_sample
 from costsim_assets.canary.verdict import record_canary_verdict
-from costsim_assets.defs.partitions import DAILY
+from costsim_assets.defs.partitions import DAILY, partition_day_bounds
 from costsim_assets.defs.resources import ArtifactStoreResource, CanaryResource, StoreResource
 from costsim_assets.reference_data.build import DATASET_NAMES
 from costsim_assets.sandbox.evaluation import V2Evaluator
 from costsim_assets.simulator.v2_model import load_v2_model
 from costsim_assets.store.canary_results import record_canary_result
+from costsim_assets.statistics.percentiles import json_safe
 from costsim_assets.store.provenance import decompress, query_provenance
 from costsim_assets.validation.evaluate import simulate
 from costsim_assets.validation.metrics import dataset_metrics
@@ -32,25 +32,20 @@ SAMPLE_COLUMNS = ("id", "created_at", "tenant_id", "request_id", "input_hash", "
                   "v2_runtime_ms", "v1_version", "v2_version")
 
 
-def _day_bounds(partition_key: str) -> tuple[datetime, datetime]:
-    start = datetime.fromisoformat(partition_key).replace(tzinfo=UTC)
-    return start, start + timedelta(days=1)
-
-
 @dg.asset(key=SAMPLE_KEY, partitions_def=DAILY, group_name="canary", kinds={"parquet"},
           deps=[dg.AssetKey(["sandbox", "traffic_replay"])],
           description="A stratified (by tenant) sample of the day's provenance, seeded by the partition "
                       "key so a rerun draws the same rows; all rows when the day has fewer.")
 def canary_sample(context: dg.AssetExecutionContext, store: StoreResource, artifacts: ArtifactStoreResource,
                   canary: CanaryResource) -> dg.MaterializeResult:
-    start, end = _day_bounds(context.partition_key)
+    start, end = partition_day_bounds(context.partition_key)
     with store.sandbox_engine().connect() as conn:
         rows = query_provenance(conn, tenant_id=None, start=start, end=end)
     frame = pd.DataFrame(rows, columns=[*SAMPLE_COLUMNS, "plan_z"]) if rows else \
         pd.DataFrame(columns=[*SAMPLE_COLUMNS, "plan_z"])
     sample = stratified_sample(frame, canary.config().sample_size, partition_seed(context.partition_key))
-    sample["plan_json"] = [json.dumps(decompress(z)) if not isinstance(decompress(z), str) else decompress(z)
-                           for z in sample.pop("plan_z")]
+    plans = (decompress(z) for z in sample.pop("plan_z"))
+    sample["plan_json"] = [plan if isinstance(plan, str) else json.dumps(plan) for plan in plans]
     path = write_parquet(artifacts.path("canary", context.partition_key, "sample.parquet"), sample)
     return dg.MaterializeResult(metadata={"dagster/row_count": len(sample), "day_rows": len(frame),
                                           "path": dg.MetadataValue.path(str(path))})
@@ -96,7 +91,7 @@ def canary_drift(context: dg.AssetExecutionContext, store: StoreResource, artifa
     sample = pd.read_parquet(artifacts.path("canary", day_key, "sample.parquet"))
     v1, v2 = rerun_sample(sample, V2Evaluator(model))
     day = canary_day(sample, v1, v2, pd.read_parquet(artifacts.dataset_file("historical")), model)
-    stats = analyze(day, config)
+    stats = json_safe(analyze(day, config))
     golden = _golden(artifacts, model)
     diff_path = write_parquet(artifacts.path("canary", day_key, "diff_pairs.parquet"),
                               mismatching_pairs(sample, day, v1, v2, config))
@@ -107,21 +102,16 @@ def canary_drift(context: dg.AssetExecutionContext, store: StoreResource, artifa
     write_text(report_path.with_suffix(".md"), markdown)
     with store.engine().begin() as conn:
         record_canary_result(conn, partition_key=day_key, run_id=context.run_id, status=stats["status"],
-                             sample_size=len(sample), drift_score=_finite(stats["drift_score"]),
-                             median_shift=_finite(stats["median_shift"]),
-                             schema_error_ratio=_finite(stats["schema_error_ratio"]),
-                             statistics=json.loads(json.dumps(stats, default=_finite)),
+                             sample_size=len(sample), drift_score=stats["drift_score"],
+                             median_shift=stats["median_shift"], schema_error_ratio=stats["schema_error_ratio"],
+                             statistics=stats,
                              report_path=str(report_path), diff_path=str(diff_path))
     return dg.MaterializeResult(
-        metadata={"dagster/row_count": len(sample), "drift_score": _finite(stats["drift_score"]),
-                  "median_shift": _finite(stats["median_shift"]), "report": dg.MetadataValue.md(markdown),
+        metadata={"dagster/row_count": len(sample), "drift_score": stats["drift_score"],
+                  "median_shift": stats["median_shift"], "report": dg.MetadataValue.md(markdown),
                   "report_json": dg.MetadataValue.path(str(report_path)),
                   "diff_artifacts": dg.MetadataValue.path(str(diff_path))},
         check_results=checks)
-
-
-def _finite(value) -> float | None:
-    return float(value) if value is not None and np.isfinite(value) else None
 
 
 @dg.asset(key=["canary", "verdict"], partitions_def=DAILY, group_name="canary", deps=[DRIFT_KEY],

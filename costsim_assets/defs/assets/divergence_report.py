@@ -1,13 +1,12 @@
 """The daily cost divergence report: every V2-vs-V1 pair of the day's provenance (all tenants) as
 CSV, JSON lines and Parquet plus a JSON summary, with signed API links when configured."""
 
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import dagster as dg
 
 from costsim_assets.artifacts.files import write_json
-from costsim_assets.defs.partitions import DAILY
+from costsim_assets.defs.partitions import DAILY, partition_day_bounds
 from costsim_assets.defs.resources import (
     ArtifactStoreResource, CanaryResource, ReportLinksResource, StoreResource,
 )
@@ -15,12 +14,6 @@ from costsim_assets.reports.divergence import (
     FORMATS, REPORT_SUBDIR, divergence_summary_for, pair_rows, report_file_name, write_report,
 )
 from costsim_assets.store.provenance import query_provenance
-
-
-def _day_bounds(partition_key: str) -> tuple[datetime, datetime]:
-    """The partition's UTC day as [start, end), the same window the canary samples."""
-    start = datetime.fromisoformat(partition_key).replace(tzinfo=UTC)
-    return start, start + timedelta(days=1)
 
 
 def _file_metadata(files: dict[str, Path], links: ReportLinksResource) -> dict[str, dg.MetadataValue]:
@@ -39,7 +32,7 @@ def _file_metadata(files: dict[str, Path], links: ReportLinksResource) -> dict[s
 def divergence_report(context: dg.AssetExecutionContext, store: StoreResource, artifacts: ArtifactStoreResource,
                       canary: CanaryResource, report_links: ReportLinksResource) -> dg.MaterializeResult:
     day = context.partition_key
-    start, end = _day_bounds(day)
+    start, end = partition_day_bounds(day)
     with store.sandbox_engine().connect() as conn:
         rows = query_provenance(conn, tenant_id=None, start=start, end=end)
     config = canary.config()
