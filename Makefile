@@ -50,4 +50,6 @@ run: materialize
 	PORT=$(PORT) BIN=$(BIN) bash scripts/run-local.sh
 
 test: setup tools
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest -q --cov=costsim_assets --cov-report=term --cov-fail-under=90

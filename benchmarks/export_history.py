@@ -46,11 +46,20 @@ def _rows(count: int):
     for i in range(count):
         tenant = TENANTS[i % len(TENANTS)]
         seq, prev = heads[tenant]
-        row = {"tenant_id": tenant, "seq": seq + 1, "entity_type": "job", "entity_id": f"job-{i % 5000}",
-               "old_status": "running" if i % 3 else None, "new_status": ("ok", "failed", "running")[i % 3],
-               "actor_type": "sensor", "actor_id": f"sensor-{i % 7}", "reason": f"benchmark row {i}",
-               "correlation_id": None, "metadata": {"i": i, "region": "eu"},
-               "created_at": f"2026-11-{1 + i // 4_000_000:02d}T00:00:00.{i % 1_000_000:06d}+00:00"}
+        row = {
+            "tenant_id": tenant,
+            "seq": seq + 1,
+            "entity_type": "job",
+            "entity_id": f"job-{i % 5000}",
+            "old_status": "running" if i % 3 else None,
+            "new_status": ("ok", "failed", "running")[i % 3],
+            "actor_type": "sensor",
+            "actor_id": f"sensor-{i % 7}",
+            "reason": f"benchmark row {i}",
+            "correlation_id": None,
+            "metadata": {"i": i, "region": "eu"},
+            "created_at": f"2026-11-{1 + i // 4_000_000:02d}T00:00:00.{i % 1_000_000:06d}+00:00",
+        }
         row["prev_hash"], row["chain_hash"] = prev, chain_hash(prev, row)
         heads[tenant] = (seq + 1, row["chain_hash"])
         yield row
@@ -105,8 +114,12 @@ def export_once(url: str, kind: str, fmt: str, trace: bool) -> dict[str, float]:
     seconds = time.perf_counter() - started
     peak_heap = tracemalloc.get_traced_memory()[1] if trace else 0
     peak_kb = _status_kb("VmHWM")
-    return {"seconds": seconds, "rss_peak_mb": peak_kb / 1024, "rss_growth_mb": (peak_kb - baseline_kb) / 1024,
-            "heap_peak_mb": peak_heap / 2**20}
+    return {
+        "seconds": seconds,
+        "rss_peak_mb": peak_kb / 1024,
+        "rss_growth_mb": (peak_kb - baseline_kb) / 1024,
+        "heap_peak_mb": peak_heap / 2**20,
+    }
 
 
 def run_child(url: str, kind: str, fmt: str, trace: bool = False) -> dict[str, float]:
@@ -128,11 +141,15 @@ def bench(admin_url: str, count: int) -> None:
         for fmt in ("csv", "jsonl"):
             ours, copy = run_child(url, "generator", fmt), run_child(url, "copy", fmt)
             heap = run_child(url, "generator", fmt, trace=True)["heap_peak_mb"]
-            print(f"{fmt:5} generator {count / ours['seconds']:>10,.0f} rows/s  {ours['seconds']:6.2f} s  "
-                  f"peak RSS {ours['rss_peak_mb']:.0f} MB (+{ours['rss_growth_mb']:.0f} MB during export), "
-                  f"Python heap peak {heap:.1f} MB")
-            print(f"{fmt:5} PG COPY   {count / copy['seconds']:>10,.0f} rows/s  {copy['seconds']:6.2f} s  "
-                  f"peak RSS {copy['rss_peak_mb']:.0f} MB")
+            print(
+                f"{fmt:5} generator {count / ours['seconds']:>10,.0f} rows/s  {ours['seconds']:6.2f} s  "
+                f"peak RSS {ours['rss_peak_mb']:.0f} MB (+{ours['rss_growth_mb']:.0f} MB during export), "
+                f"Python heap peak {heap:.1f} MB"
+            )
+            print(
+                f"{fmt:5} PG COPY   {count / copy['seconds']:>10,.0f} rows/s  {copy['seconds']:6.2f} s  "
+                f"peak RSS {copy['rss_peak_mb']:.0f} MB"
+            )
             print(f"{fmt:5} generator takes {ours['seconds'] / copy['seconds']:.1f}x COPY's time")
     finally:
         with admin.connect() as conn:
@@ -141,7 +158,9 @@ def bench(admin_url: str, count: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("url", nargs="?", default=DEFAULT_URL)
     parser.add_argument("--rows", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--child", nargs=2, metavar=("KIND", "FORMAT"), help=argparse.SUPPRESS)

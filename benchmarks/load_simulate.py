@@ -25,11 +25,17 @@ import numpy as np
 from costsim_assets.api.keys import create_key
 
 PLANS = [
-    {"steps": [{"skill": "llm_invoke", "params": {"prompt_tokens": 1500, "model": "gpt-4o"}},
-               {"skill": "http_call", "params": {"url": "https://api.example.com", "timeout": 3}}],
-     "budget_cents": 100},
-    {"steps": [{"skill": "kv_get"}, {"skill": "json_transform", "params": {"payload_bytes": 20000}}],
-     "budget_cents": 10},
+    {
+        "steps": [
+            {"skill": "llm_invoke", "params": {"prompt_tokens": 1500, "model": "gpt-4o"}},
+            {"skill": "http_call", "params": {"url": "https://api.example.com", "timeout": 3}},
+        ],
+        "budget_cents": 100,
+    },
+    {
+        "steps": [{"skill": "kv_get"}, {"skill": "json_transform", "params": {"payload_bytes": 20000}}],
+        "budget_cents": 10,
+    },
 ]
 
 
@@ -41,9 +47,14 @@ def free_port() -> int:
 
 def serve(workdir: Path, keys: Path, shadow: bool) -> tuple[subprocess.Popen, int]:
     port = free_port()
-    env = {**os.environ, "COSTSIM_DATABASE_URL": f"sqlite:///{workdir}/store-{shadow}.db",
-           "COSTSIM_API_KEYS_FILE": str(keys), "COSTSIM_V2_SANDBOX": str(shadow).lower(),
-           "COSTSIM_RATE_LIMIT_BURST": "1000000", "COSTSIM_RATE_LIMIT_PER_SECOND": "1000000"}
+    env = {
+        **os.environ,
+        "COSTSIM_DATABASE_URL": f"sqlite:///{workdir}/store-{shadow}.db",
+        "COSTSIM_API_KEYS_FILE": str(keys),
+        "COSTSIM_V2_SANDBOX": str(shadow).lower(),
+        "COSTSIM_RATE_LIMIT_BURST": "1000000",
+        "COSTSIM_RATE_LIMIT_PER_SECOND": "1000000",
+    }
     process = subprocess.Popen([sys.executable, "-m", "costsim_assets", "api", "--port", str(port)], env=env)
     for _ in range(300):
         try:
@@ -85,9 +96,11 @@ def main() -> None:
                 process.terminate()
                 process.wait(10)
             p50[shadow] = np.percentile(latencies, 50)
-            print(f"shadow {'on ' if shadow else 'off'}: {args.requests} requests, {args.clients} clients, "
-                  f"errors {errors}, p50 {p50[shadow]:.2f} ms, p99 {np.percentile(latencies, 99):.2f} ms, "
-                  f"throughput {args.requests / (latencies.sum() / 1000 / args.clients):,.0f} req/s")
+            print(
+                f"shadow {'on ' if shadow else 'off'}: {args.requests} requests, {args.clients} clients, "
+                f"errors {errors}, p50 {p50[shadow]:.2f} ms, p99 {np.percentile(latencies, 99):.2f} ms, "
+                f"throughput {args.requests / (latencies.sum() / 1000 / args.clients):,.0f} req/s"
+            )
         print(f"shadow overhead on p50: {p50[True] / p50[False]:.3f}x (target < 1.10x)")
 
 

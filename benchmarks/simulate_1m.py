@@ -10,6 +10,7 @@ import argparse
 import bisect
 import hashlib
 import json
+import math
 import time
 
 import numpy as np
@@ -39,10 +40,16 @@ def single_step_batch(n: int, seed: int = 1) -> PlanBatch:
     features["url_external"] = np.where(network, rng.integers(0, 2, n).astype(float), np.nan)
     features["payload_bytes"] = np.where(~is_llm & ~network, rng.integers(0, 10**6, n).astype(float), np.nan)
     return PlanBatch(
-        budget_cents=rng.integers(0, 200, n).astype(float), risk_threshold=np.full(n, 0.5),
-        allowed_key=np.full(n, -1), allowed_sets=(), step_offsets=np.arange(n + 1),
-        skill_names=SKILLS, step_skill_id=skill_id, step_permitted=np.ones(n, dtype=bool),
-        step_model_id=np.where(is_llm, rng.integers(0, len(MODELS), n), -1), model_names=MODELS,
+        budget_cents=rng.integers(0, 200, n).astype(float),
+        risk_threshold=np.full(n, 0.5),
+        allowed_key=np.full(n, -1),
+        allowed_sets=(),
+        step_offsets=np.arange(n + 1),
+        skill_names=SKILLS,
+        step_skill_id=skill_id,
+        step_permitted=np.ones(n, dtype=bool),
+        step_model_id=np.where(is_llm, rng.integers(0, len(MODELS), n), -1),
+        model_names=MODELS,
         features=features,
     )
 
@@ -57,9 +64,9 @@ def vectorized(batch: PlanBatch, model: V2Model) -> dict:
 def _v1_plan(skill: str, f: dict, budget: float) -> tuple[float, float, float, str]:
     cost, latency, p = V1_TABLE.get(skill, V1_UNKNOWN)
     if skill == "llm_invoke":
-        chars = f["prompt_chars"] if f["prompt_chars"] == f["prompt_chars"] else 4 * f["prompt_tokens"]
-        cost = max(5, chars // 1000) if chars == chars else 5
-    if skill == "http_call" and f["timeout_s"] == f["timeout_s"]:
+        chars = 4 * f["prompt_tokens"] if math.isnan(f["prompt_chars"]) else f["prompt_chars"]
+        cost = 5 if math.isnan(chars) else max(5, chars // 1000)
+    if skill == "http_call" and not math.isnan(f["timeout_s"]):
         latency = min(500, f["timeout_s"] * 1000)
     status = "BUDGET_INSUFFICIENT" if cost > budget else "RISK_TOO_HIGH" if p > 0.5 else "FEASIBLE"
     return cost, latency, p, status
@@ -73,12 +80,20 @@ def _v2_plan(skill: str, f: dict, model_name: str | None, m: V2Model) -> tuple[f
         price_in, price_out = m.prices.cents_per_token(model_name or m.prices.default_model)
         out_mean, out_high = m.output_mean[b], m.output_high[b]
         c0, c1, c2 = m.llm_latency_coef
-        return (tokens * price_in + out_mean * price_out, tokens * price_in + out_high * price_out,
-                c0 + c1 * tokens + c2 * out_mean, float(m.failure_p[code]))
+        return (
+            tokens * price_in + out_mean * price_out,
+            tokens * price_in + out_high * price_out,
+            c0 + c1 * tokens + c2 * out_mean,
+            float(m.failure_p[code]),
+        )
     external = f["url_external"] if f["url_external"] == f["url_external"] else 1.0
-    row = (1.0, (f["payload_bytes"] if f["payload_bytes"] == f["payload_bytes"] else 0.0) / 1000.0, 0.0,
-           external if code in NETWORK_SKILLS else 0.0)
-    latency = max(sum(a * b for a, b in zip(row, m.latency_coef[code])), 0.1)
+    row = (
+        1.0,
+        (f["payload_bytes"] if f["payload_bytes"] == f["payload_bytes"] else 0.0) / 1000.0,
+        0.0,
+        external if code in NETWORK_SKILLS else 0.0,
+    )
+    latency = max(sum(a * b for a, b in zip(row, m.latency_coef[code], strict=False)), 0.1)
     if code in (*NETWORK_SKILLS, SKILL_CODES["shell_lite"]) and f["timeout_s"] == f["timeout_s"]:
         latency = min(latency, f["timeout_s"] * 1000)
     cost = float(m.skill_cost_cents[code])
@@ -96,7 +111,9 @@ def per_plan_loop(batch: PlanBatch, model: V2Model, n: int) -> tuple[list[float]
         model_name = batch.model_names[model_id] if model_id >= 0 else None
         v1 = _v1_plan(skill, f, batch.budget_cents[i])
         v2 = _v2_plan(skill, f, model_name, model)
-        hashlib.sha256(json.dumps({"skill": skill, "model": model_name, **f}, sort_keys=True).encode()).hexdigest()
+        hashlib.sha256(
+            json.dumps({"skill": skill, "model": model_name, **f}, sort_keys=True).encode()
+        ).hexdigest()
         hashlib.sha256(json.dumps(v1).encode()).hexdigest()
         hashlib.sha256(json.dumps(v2).encode()).hexdigest()
         v1_costs.append(v1[0])
@@ -125,9 +142,13 @@ def main() -> None:
     assert np.allclose(loop_v2, result["v2"][: args.loop_sample])
 
     print(f"plans: {args.plans:,} single-step (skills {len(SKILLS)}, models {len(MODELS)})")
-    print(f"vectorized V1+V2+hashes+paired comparison: {vector_s:.2f} s = {args.plans / vector_s:,.0f} plans/s")
-    print(f"per-plan Python loop (timed on {args.loop_sample:,}, scaled): {loop_s:.2f} s = "
-          f"{args.plans / loop_s:,.0f} plans/s")
+    print(
+        f"vectorized V1+V2+hashes+paired comparison: {vector_s:.2f} s = {args.plans / vector_s:,.0f} plans/s"
+    )
+    print(
+        f"per-plan Python loop (timed on {args.loop_sample:,}, scaled): {loop_s:.2f} s = "
+        f"{args.plans / loop_s:,.0f} plans/s"
+    )
     print(f"ratio vectorized / loop: {loop_s / vector_s:.1f}x   (target: <= 3 s and >= 10x)")
     print(f"paired summary: {json.dumps(result['summary'].to_dict(), default=str)[:300]}")
 

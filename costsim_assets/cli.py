@@ -40,8 +40,13 @@ def _routing(args: argparse.Namespace) -> int:
     engine = make_engine(settings.database_url_from_env())
     upgrade_to_head(engine)
     with engine.begin() as conn:
-        moved = transition_routing(conn, to_state=f"{args.action}d", actor_type="person",
-                                   actor_id=args.actor or getpass.getuser(), reason=args.reason)
+        moved = transition_routing(
+            conn,
+            to_state=f"{args.action}d",
+            actor_type="person",
+            actor_id=args.actor or getpass.getuser(),
+            reason=args.reason,
+        )
     print(f"V2 routing {'is now' if moved else 'was already'} {args.action}d")
     return 0
 

@@ -18,15 +18,24 @@ from costsim_assets.defs.sensors import canary_drift_sensor
 from costsim_assets.reference_data.build import DATASET_NAMES
 
 m6_validation_job = dg.define_asset_job(
-    "m6_validation", selection=dg.AssetSelection.all(),
+    "m6_validation",
+    selection=dg.AssetSelection.all(),
     description="Everything: reference datasets, V1/V2 outputs, verdicts, the M6 verdict, and for one "
-                "day the traffic replay and the canary.")
+    "day the traffic replay and the canary.",
+)
 daily_canary_job = dg.define_asset_job(
-    "daily_canary", selection=dg.AssetSelection.groups("canary"), partitions_def=DAILY,
-    description="The canary for one day of provenance.")
+    "daily_canary",
+    selection=dg.AssetSelection.groups("canary"),
+    partitions_def=DAILY,
+    description="The canary for one day of provenance.",
+)
 daily_canary_schedule = dg.build_schedule_from_partitioned_job(
-    daily_canary_job, hour_of_day=1, minute_of_hour=15, name="daily_canary_schedule",
-    default_status=dg.DefaultScheduleStatus.RUNNING)
+    daily_canary_job,
+    hour_of_day=1,
+    minute_of_hour=15,
+    name="daily_canary_schedule",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+)
 
 
 def build_definitions(resources: dict | None = None) -> dg.Definitions:

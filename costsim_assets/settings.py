@@ -11,16 +11,20 @@ import dagster as dg
 import sqlalchemy as sa
 
 from costsim_assets.defs.resources import (
-    ArtifactStoreResource, CanaryResource, ReferenceDataResource, ReportLinksResource, StoreResource,
+    ArtifactStoreResource,
+    CanaryResource,
+    ReferenceDataResource,
+    ReportLinksResource,
+    StoreResource,
 )
 from costsim_assets.reports.divergence import REPORT_SUBDIR
 
-DATABASE_URL = "COSTSIM_DATABASE_URL"            # sqlite:///... or postgresql+psycopg2://...
-ARTIFACT_ROOT = "COSTSIM_ARTIFACT_ROOT"          # directory for datasets, outputs and reports
+DATABASE_URL = "COSTSIM_DATABASE_URL"  # sqlite:///... or postgresql+psycopg2://...
+ARTIFACT_ROOT = "COSTSIM_ARTIFACT_ROOT"  # directory for datasets, outputs and reports
 HISTORICAL_SOURCE = "COSTSIM_HISTORICAL_SOURCE"  # path or URL of the Azure trace CSV
 ANONYMIZATION_SALT = "COSTSIM_ANONYMIZATION_SALT"  # secret salt for historical identifiers
 SLACK_WEBHOOK_URL = "COSTSIM_SLACK_WEBHOOK_URL"  # secret; empty: deliveries are recorded as failed
-API_BASE_URL = "COSTSIM_API_BASE_URL"            # where report links in the Dagster UI point
+API_BASE_URL = "COSTSIM_API_BASE_URL"  # where report links in the Dagster UI point
 
 
 def resources() -> dict[str, dg.ConfigurableResource]:
@@ -35,20 +39,22 @@ def resources() -> dict[str, dg.ConfigurableResource]:
         "canary": CanaryResource(slack_webhook_url=dg.EnvVar(SLACK_WEBHOOK_URL)),
         # Not dg.EnvVar: that fails when unset, and links are optional. Set api_base_url and
         # signing_keys through run/resource config or the deployment to get signed report URLs.
-        "report_links": ReportLinksResource(api_base_url=dg.EnvVar(API_BASE_URL),
-                                            signing_keys=dg.EnvVar(SIGNING_KEYS)),
+        "report_links": ReportLinksResource(
+            api_base_url=dg.EnvVar(API_BASE_URL), signing_keys=dg.EnvVar(SIGNING_KEYS)
+        ),
     }
 
-API_KEYS_FILE = "COSTSIM_API_KEYS_FILE"              # YAML of hashed API keys (see api/keys.py)
-V2_SANDBOX = "COSTSIM_V2_SANDBOX"                    # master switch: "true" runs V2 in shadow
+
+API_KEYS_FILE = "COSTSIM_API_KEYS_FILE"  # YAML of hashed API keys (see api/keys.py)
+V2_SANDBOX = "COSTSIM_V2_SANDBOX"  # master switch: "true" runs V2 in shadow
 SANDBOX_DATABASE_URL = "COSTSIM_SANDBOX_DATABASE_URL"  # PostgreSQL: the sandbox role's URL
 RATE_LIMIT_PER_SECOND = "COSTSIM_RATE_LIMIT_PER_SECOND"
 RATE_LIMIT_BURST = "COSTSIM_RATE_LIMIT_BURST"
 V2_TIME_BUDGET_MS = "COSTSIM_V2_TIME_BUDGET_MS"
-TENANTS_FILE = "COSTSIM_TENANTS_FILE"                # YAML: defaults + per-tenant rate limits
-SIGNING_KEYS = "COSTSIM_SIGNING_KEYS"                # secret "kid:<base64url key>,..." (security/signing.py)
-EXPORT_DIR = "COSTSIM_EXPORT_DIR"                    # status-history exports; default beside the SQLite file
-EXPORT_TTL_S = "COSTSIM_EXPORT_TTL_S"                # lifetime of a signed export download link
+TENANTS_FILE = "COSTSIM_TENANTS_FILE"  # YAML: defaults + per-tenant rate limits
+SIGNING_KEYS = "COSTSIM_SIGNING_KEYS"  # secret "kid:<base64url key>,..." (security/signing.py)
+EXPORT_DIR = "COSTSIM_EXPORT_DIR"  # status-history exports; default beside the SQLite file
+EXPORT_TTL_S = "COSTSIM_EXPORT_TTL_S"  # lifetime of a signed export download link
 
 
 @dataclass(frozen=True)

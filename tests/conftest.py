@@ -54,8 +54,10 @@ def _postgres_bin_dir() -> Path:
         if (path.parent / "pg_ctl").exists()
     ]
     if not candidates:
-        pytest.skip("PostgreSQL tests need a server: set COSTSIM_TEST_POSTGRES_URL, run one on "
-                    "127.0.0.1:5432, or install initdb/pg_ctl under /usr/lib/postgresql/*/bin")
+        pytest.skip(
+            "PostgreSQL tests need a server: set COSTSIM_TEST_POSTGRES_URL, run one on "
+            "127.0.0.1:5432, or install initdb/pg_ctl under /usr/lib/postgresql/*/bin"
+        )
     return max(candidates, key=lambda path: int(path.parent.name))
 
 
@@ -103,15 +105,29 @@ def _throwaway_server() -> Iterator[str]:
     data, port = root / "data", _free_port()
     pg_ctl = [str(bin_dir / "pg_ctl"), "-D", str(data)]
     try:
-        _run([str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust",
-              "-E", "UTF8", "--locale=C", "--no-sync"])
+        _run(
+            [
+                str(bin_dir / "initdb"),
+                "-D",
+                str(data),
+                "-U",
+                "postgres",
+                "-A",
+                "trust",
+                "-E",
+                "UTF8",
+                "--locale=C",
+                "--no-sync",
+            ]
+        )
         options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off"
         _run([*pg_ctl, "-l", str(root / "server.log"), "-o", options, "-w", "-t", "60", "start"])
         yield f"postgresql+psycopg2://postgres@127.0.0.1:{port}/postgres"
     finally:
         if (data / "postmaster.pid").exists():
-            subprocess.run(_as_server_user([*pg_ctl, "-m", "immediate", "-w", "stop"]),
-                           capture_output=True, check=False)
+            subprocess.run(
+                _as_server_user([*pg_ctl, "-m", "immediate", "-w", "stop"]), capture_output=True, check=False
+            )
         shutil.rmtree(root, ignore_errors=True)
 
 

@@ -56,8 +56,15 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 
 
 class SlackNotifier:
-    def __init__(self, webhook_url: str, *, retries: int = 3, backoff_s: float = 0.5, timeout_s: float = 5.0,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        webhook_url: str,
+        *,
+        retries: int = 3,
+        backoff_s: float = 0.5,
+        timeout_s: float = 5.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self._webhook_url = webhook_url
         self._retries = retries
         self._backoff_s = backoff_s
@@ -93,8 +100,9 @@ class SlackNotifier:
 
     def _exchange(self, body: bytes) -> tuple[int, str, Message]:
         """One POST; the status, the start of the reply body and the headers, whatever the status."""
-        request = urllib.request.Request(self._webhook_url, data=body, method="POST",
-                                         headers={"Content-Type": "application/json"})
+        request = urllib.request.Request(
+            self._webhook_url, data=body, method="POST", headers={"Content-Type": "application/json"}
+        )
         try:
             with self._opener.open(request, timeout=self._timeout_s) as response:
                 return response.status, _text(response.read(REPLY_BODY_BYTES)), response.headers
@@ -131,14 +139,26 @@ def _text(reply: bytes) -> str:
     return reply.decode("utf-8", "replace").strip()
 
 
-def deliver_once(engine: sa.Engine, *, dedupe_key: str, payload: dict, notifier: SlackNotifier | None,
-                 channel: str = "slack") -> DeliveryOutcome | None:
+def deliver_once(
+    engine: sa.Engine,
+    *,
+    dedupe_key: str,
+    payload: dict,
+    notifier: SlackNotifier | None,
+    channel: str = "slack",
+) -> DeliveryOutcome | None:
     """Claim, send outside any transaction, record; None when another sender already claimed it."""
     with engine.begin() as conn:
         if not claim_delivery(conn, dedupe_key, channel, payload):
             return None
     outcome = NOT_CONFIGURED if notifier is None else notifier.send(payload["text"], payload.get("blocks"))
     with engine.begin() as conn:
-        finish_delivery(conn, dedupe_key, channel, status=outcome.status, attempts=outcome.attempts,
-                        last_error=outcome.last_error)
+        finish_delivery(
+            conn,
+            dedupe_key,
+            channel,
+            status=outcome.status,
+            attempts=outcome.attempts,
+            last_error=outcome.last_error,
+        )
     return outcome

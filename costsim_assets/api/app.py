@@ -25,13 +25,23 @@ def build_services(settings: ApiSettings, v2: V2Function | None = None) -> Servi
     upgrade_to_head(engine)
     sandbox_engine = make_sandbox_engine(settings.database_url, settings.sandbox_database_url)
     model = load_v2_model()
-    recorder = ShadowRecorder(sandbox_engine, v2 or V2Evaluator(model), time_budget_ms=settings.v2_time_budget_ms)
+    recorder = ShadowRecorder(
+        sandbox_engine, v2 or V2Evaluator(model), time_budget_ms=settings.v2_time_budget_ms
+    )
     recorder.recover_pending()
-    return Services(settings=settings, engine=engine, sandbox_engine=sandbox_engine,
-                    keys=KeyRing.load(settings.api_keys_file),
-                    limiter=TokenBuckets(TenantLimits.load(
-                        Limit(settings.rate_limit_per_second, settings.rate_limit_burst), settings.tenants_file)),
-                    recorder=recorder, v2_model_version=model.version)
+    return Services(
+        settings=settings,
+        engine=engine,
+        sandbox_engine=sandbox_engine,
+        keys=KeyRing.load(settings.api_keys_file),
+        limiter=TokenBuckets(
+            TenantLimits.load(
+                Limit(settings.rate_limit_per_second, settings.rate_limit_burst), settings.tenants_file
+            )
+        ),
+        recorder=recorder,
+        v2_model_version=model.version,
+    )
 
 
 def create_app(settings: ApiSettings | None = None, v2: V2Function | None = None) -> FastAPI:
@@ -41,8 +51,12 @@ def create_app(settings: ApiSettings | None = None, v2: V2Function | None = None
         yield
         app.state.services.recorder.close()
 
-    app = FastAPI(title="CostSim M6 API", version="1.0.0", lifespan=lifespan,
-                  description="V1 answers every simulate call; V2 runs in a sandbox in its shadow.")
+    app = FastAPI(
+        title="CostSim M6 API",
+        version="1.0.0",
+        lifespan=lifespan,
+        description="V1 answers every simulate call; V2 runs in a sandbox in its shadow.",
+    )
     install_error_handlers(app)
     for module in (simulate, routing, health, metrics, divergence, history):
         app.include_router(module.router)

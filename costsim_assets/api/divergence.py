@@ -16,8 +16,15 @@ from costsim_assets.api.params import parse_instant
 from costsim_assets.api.services import Services, require, services
 from costsim_assets.canary.config import load_canary_config
 from costsim_assets.reports.divergence import (
-    FILE_ROUTE, MEDIA_TYPES, csv_chunks, divergence_summary_for, jsonl_chunks, locate_report_file,
-    pair_rows, parquet_bytes, report_file_route,
+    FILE_ROUTE,
+    MEDIA_TYPES,
+    csv_chunks,
+    divergence_summary_for,
+    jsonl_chunks,
+    locate_report_file,
+    pair_rows,
+    parquet_bytes,
+    report_file_route,
 )
 from costsim_assets.security.signing import parse_signing_keys, verify_url
 from costsim_assets.store.provenance import query_provenance
@@ -40,8 +47,12 @@ def _range(start: str, end: str) -> tuple[datetime, datetime]:
     if last <= first:
         raise ApiError(422, "invalid_range", "end must be after start (end is exclusive)")
     if last - first > MAX_RANGE:
-        raise ApiError(422, "invalid_range", f"the range may span at most {MAX_RANGE.days} days",
-                       {"max_days": MAX_RANGE.days})
+        raise ApiError(
+            422,
+            "invalid_range",
+            f"the range may span at most {MAX_RANGE.days} days",
+            {"max_days": MAX_RANGE.days},
+        )
     return first, last
 
 
@@ -50,8 +61,12 @@ def _tenant(principal: Principal, named: str | None) -> str | None:
     if principal.role == "admin":
         return named
     if named is not None and named != principal.tenant_id:
-        raise ApiError(403, "tenant_mismatch", "the request names a tenant other than the key's",
-                       {"key_tenant": principal.tenant_id})
+        raise ApiError(
+            403,
+            "tenant_mismatch",
+            "the request names a tenant other than the key's",
+            {"key_tenant": principal.tenant_id},
+        )
     return principal.tenant_id
 
 
@@ -61,25 +76,37 @@ def _attachment(fmt: str, start: datetime, end: datetime) -> dict[str, str]:
     return {"Content-Disposition": f'attachment; filename="{name}"'}
 
 
-@router.get("/costsim/divergence-report", responses=responses(401, 403, 422, 429),
-            summary="V2-vs-V1 cost divergence over [start, end): summary (json) or every pair")
-def divergence_report(start: str = Query(description="ISO date or datetime (UTC when no offset)"),
-                      end: str = Query(description="exclusive; at most 93 days after start"),
-                      v1_version: str | None = None, v2_version: str | None = None,
-                      tenant: str | None = Query(None, description="admins only; default: the key's tenant"),
-                      fmt: ReportFormat = Query("json", alias="format"),
-                      principal: Principal = Depends(require("report:read")),
-                      svc: Services = Depends(services)) -> Response:
+@router.get(
+    "/costsim/divergence-report",
+    responses=responses(401, 403, 422, 429),
+    summary="V2-vs-V1 cost divergence over [start, end): summary (json) or every pair",
+)
+def divergence_report(
+    start: str = Query(description="ISO date or datetime (UTC when no offset)"),
+    end: str = Query(description="exclusive; at most 93 days after start"),
+    v1_version: str | None = None,
+    v2_version: str | None = None,
+    tenant: str | None = Query(None, description="admins only; default: the key's tenant"),
+    fmt: ReportFormat = Query("json", alias="format"),
+    principal: Principal = Depends(require("report:read")),
+    svc: Services = Depends(services),
+) -> Response:
     first, last = _range(start, end)
     tenant_id = _tenant(principal, tenant)
     with svc.sandbox_engine.connect() as conn:
-        rows = query_provenance(conn, tenant_id=tenant_id, start=first, end=last,
-                                v1_version=v1_version, v2_version=v2_version)
+        rows = query_provenance(
+            conn, tenant_id=tenant_id, start=first, end=last, v1_version=v1_version, v2_version=v2_version
+        )
     rel_tol, abs_tol = _tolerances()
     summary = divergence_summary_for(rows, rel_tol, abs_tol)
     if fmt == "json":
-        filters = {"start": first.isoformat(), "end": last.isoformat(), "tenant": tenant_id,
-                   "v1_version": v1_version, "v2_version": v2_version}
+        filters = {
+            "start": first.isoformat(),
+            "end": last.isoformat(),
+            "tenant": tenant_id,
+            "v1_version": v1_version,
+            "v2_version": v2_version,
+        }
         return JSONResponse({"summary": summary, "filters": filters})
     frame, headers = pair_rows(rows, rel_tol, abs_tol), _attachment(fmt, first, last)
     if fmt == "parquet":
@@ -102,10 +129,15 @@ def _signature_valid(svc: Services, name: str, expires: str, kid: str, sig: str)
     return verify_url(keys, "GET", report_file_route(name), name, expires, kid, sig)
 
 
-@router.get(FILE_ROUTE + "/{name:path}", responses=responses(403, 404), response_class=FileResponse,
-            summary="A report file written by the Dagster divergence_report asset (signed URL only)")
-def report_file(name: str, expires: str = "", kid: str = "", sig: str = "",
-                svc: Services = Depends(services)) -> FileResponse:
+@router.get(
+    FILE_ROUTE + "/{name:path}",
+    responses=responses(403, 404),
+    response_class=FileResponse,
+    summary="A report file written by the Dagster divergence_report asset (signed URL only)",
+)
+def report_file(
+    name: str, expires: str = "", kid: str = "", sig: str = "", svc: Services = Depends(services)
+) -> FileResponse:
     if "/" in name or "\\" in name or not _signature_valid(svc, name, expires, kid, sig):
         raise _forbidden()
     path = locate_report_file(Path(svc.settings.report_dir), name) if svc.settings.report_dir else None

@@ -23,7 +23,12 @@ from costsim_assets.api.services import Services, require, services
 from costsim_assets.history.exports import history_chunks, write_export
 from costsim_assets.history.formats import MEDIA_TYPES
 from costsim_assets.security.signing import (
-    SigningKeys, parse_signing_keys, read_token, sign_token, sign_url, verify_url,
+    SigningKeys,
+    parse_signing_keys,
+    read_token,
+    sign_token,
+    sign_url,
+    verify_url,
 )
 from costsim_assets.store.history_exports import find_export, record_export
 from costsim_assets.store.history_queries import history_page
@@ -68,10 +73,15 @@ def _instant(text: str | None, name: str) -> str | None:
 
 def _store_filters(filters: HistoryFilters) -> dict[str, str | None]:
     """The query layer's filters (status is new_status; instants normalized)."""
-    return {"entity_type": filters.entity_type, "entity_id": filters.entity_id, "new_status": filters.status,
-            "actor_type": filters.actor_type, "actor_id": filters.actor_id,
-            "created_from": _instant(filters.created_from, "created_from"),
-            "created_to": _instant(filters.created_to, "created_to")}
+    return {
+        "entity_type": filters.entity_type,
+        "entity_id": filters.entity_id,
+        "new_status": filters.status,
+        "actor_type": filters.actor_type,
+        "actor_id": filters.actor_id,
+        "created_from": _instant(filters.created_from, "created_from"),
+        "created_to": _instant(filters.created_to, "created_to"),
+    }
 
 
 def _tenant(principal: Principal, named: str | None) -> str | None:
@@ -81,8 +91,12 @@ def _tenant(principal: Principal, named: str | None) -> str | None:
     if principal.role == "admin":
         return named
     if named is not None and named != principal.tenant_id:
-        raise ApiError(403, "tenant_mismatch", "the request names a tenant other than the key's",
-                       {"key_tenant": principal.tenant_id})
+        raise ApiError(
+            403,
+            "tenant_mismatch",
+            "the request names a tenant other than the key's",
+            {"key_tenant": principal.tenant_id},
+        )
     return principal.tenant_id
 
 
@@ -99,33 +113,51 @@ def _after(keys: SigningKeys, cursor: str | None, tenant_id: str | None, filters
     if cursor is None:
         return None
     payload = read_token(keys, cursor)
-    if (not isinstance(payload, dict) or not isinstance(payload.get("after"), int)
-            or payload.get("tenant") != tenant_id or payload.get("filters") != filters):
+    if (
+        not isinstance(payload, dict)
+        or not isinstance(payload.get("after"), int)
+        or payload.get("tenant") != tenant_id
+        or payload.get("filters") != filters
+    ):
         raise ApiError(400, "invalid_cursor", "the cursor is invalid or belongs to another query")
     return payload["after"]
 
 
-@router.get("/status-history", response_model=HistoryPage, responses=responses(400, 401, 403, 422, 429, 503),
-            summary="Status-history rows: json pages (keyset cursor) or every row as csv/jsonl")
-def list_history(filters: HistoryFilters = Depends(),
-                 limit: int = Query(100, ge=1, le=1000, description="json page size"),
-                 cursor: str | None = Query(None, description="next_cursor of the previous json page (csv/jsonl ignore it)"),
-                 format: Literal["json", "csv", "jsonl"] = "json",  # noqa: A002 - the public parameter's name
-                 principal: Principal = Depends(require("history:read")),
-                 svc: Services = Depends(services)) -> Any:
+@router.get(
+    "/status-history",
+    response_model=HistoryPage,
+    responses=responses(400, 401, 403, 422, 429, 503),
+    summary="Status-history rows: json pages (keyset cursor) or every row as csv/jsonl",
+)
+def list_history(
+    filters: HistoryFilters = Depends(),
+    limit: int = Query(100, ge=1, le=1000, description="json page size"),
+    cursor: str | None = Query(
+        None, description="next_cursor of the previous json page (csv/jsonl ignore it)"
+    ),
+    format: Literal["json", "csv", "jsonl"] = "json",  # noqa: A002 - the public parameter's name
+    principal: Principal = Depends(require("history:read")),
+    svc: Services = Depends(services),
+) -> Any:
     tenant_id, store_filters = _tenant(principal, filters.tenant), _store_filters(filters)
     if format != "json":
         disposition = f'attachment; filename="status_history.{format}"'
-        return StreamingResponse(history_chunks(svc.engine, tenant_id, store_filters, format),
-                                 media_type=MEDIA_TYPES[format], headers={"Content-Disposition": disposition})
+        return StreamingResponse(
+            history_chunks(svc.engine, tenant_id, store_filters, format),
+            media_type=MEDIA_TYPES[format],
+            headers={"Content-Disposition": disposition},
+        )
     keys = _signing_keys(svc)
     after = _after(keys, cursor, tenant_id, store_filters)
     with svc.engine.connect() as conn:
         rows = history_page(conn, tenant_id=tenant_id, filters=store_filters, after_id=after, limit=limit + 1)
     items = rows[:limit]
     more = len(rows) > limit
-    next_cursor = (sign_token(keys, {"after": items[-1]["id"], "tenant": tenant_id, "filters": store_filters})
-                   if more else None)
+    next_cursor = (
+        sign_token(keys, {"after": items[-1]["id"], "tenant": tenant_id, "filters": store_filters})
+        if more
+        else None
+    )
     return HistoryPage(items=items, next_cursor=next_cursor)
 
 
@@ -136,26 +168,49 @@ def _export_dir(svc: Services) -> Path:
     return Path(svc.settings.export_dir)
 
 
-@router.post("/status-history/exports", response_model=ExportCreated, status_code=201,
-             responses=responses(401, 403, 422, 429, 503),
-             summary="Write every matching row to a file and return a signed, expiring download link")
-def create_export(body: ExportRequest, principal: Principal = Depends(require("history:read")),
-                  svc: Services = Depends(services)) -> ExportCreated:
+@router.post(
+    "/status-history/exports",
+    response_model=ExportCreated,
+    status_code=201,
+    responses=responses(401, 403, 422, 429, 503),
+    summary="Write every matching row to a file and return a signed, expiring download link",
+)
+def create_export(
+    body: ExportRequest,
+    principal: Principal = Depends(require("history:read")),
+    svc: Services = Depends(services),
+) -> ExportCreated:
     tenant_id, store_filters = _tenant(principal, body.tenant), _store_filters(body)
     keys, export_dir = _signing_keys(svc), _export_dir(svc)
     export_id = str(uuid.uuid4())
-    written = write_export(svc.engine, export_dir / f"{export_id}.{body.format}", tenant_id, store_filters,
-                           body.format)
+    written = write_export(
+        svc.engine, export_dir / f"{export_id}.{body.format}", tenant_id, store_filters, body.format
+    )
     owner = ALL_TENANTS if tenant_id is None else tenant_id
     with svc.engine.begin() as conn:
-        record_export(conn, {"id": export_id, "created_at": datetime.now(UTC), "tenant_id": owner,
-                             "actor_key_id": principal.key_id, "role": principal.role, "filters": store_filters,
-                             "format": body.format, "row_count": written.rows, "file_path": str(written.path),
-                             "sha256": written.sha256})
+        record_export(
+            conn,
+            {
+                "id": export_id,
+                "created_at": datetime.now(UTC),
+                "tenant_id": owner,
+                "actor_key_id": principal.key_id,
+                "role": principal.role,
+                "filters": store_filters,
+                "format": body.format,
+                "row_count": written.rows,
+                "file_path": str(written.path),
+                "sha256": written.sha256,
+            },
+        )
     path = DOWNLOAD_ROUTE.format(export_id=export_id)
     query = sign_url(keys, "GET", path, f"{export_id}:{owner}", svc.settings.export_ttl_s)
-    return ExportCreated(export_id=export_id, rows=written.rows, url=f"{path}?{urlencode(query)}",
-                         expires_at=datetime.fromtimestamp(int(query["expires"]), UTC))
+    return ExportCreated(
+        export_id=export_id,
+        rows=written.rows,
+        url=f"{path}?{urlencode(query)}",
+        expires_at=datetime.fromtimestamp(int(query["expires"]), UTC),
+    )
 
 
 def _forbidden() -> ApiError:
@@ -163,10 +218,15 @@ def _forbidden() -> ApiError:
     return ApiError(403, "forbidden", "invalid or expired link")
 
 
-@router.get(DOWNLOAD_ROUTE, responses=responses(403), response_class=FileResponse,
-            summary="Download an export (the signed link is the credential; no API key)")
-def download_export(export_id: str, expires: str = "", kid: str = "", sig: str = "",
-                    svc: Services = Depends(services)) -> FileResponse:
+@router.get(
+    DOWNLOAD_ROUTE,
+    responses=responses(403),
+    response_class=FileResponse,
+    summary="Download an export (the signed link is the credential; no API key)",
+)
+def download_export(
+    export_id: str, expires: str = "", kid: str = "", sig: str = "", svc: Services = Depends(services)
+) -> FileResponse:
     try:
         keys = parse_signing_keys(svc.settings.signing_keys)
     except ValueError:
@@ -174,8 +234,9 @@ def download_export(export_id: str, expires: str = "", kid: str = "", sig: str =
     with svc.engine.connect() as conn:
         export = find_export(conn, export_id)
     owner = export["tenant_id"] if export else ""
-    signed = verify_url(keys, "GET", DOWNLOAD_ROUTE.format(export_id=export_id), f"{export_id}:{owner}",
-                        expires, kid, sig)
+    signed = verify_url(
+        keys, "GET", DOWNLOAD_ROUTE.format(export_id=export_id), f"{export_id}:{owner}", expires, kid, sig
+    )
     if not (signed and export and Path(export["file_path"]).is_file()):
         raise _forbidden()
     path = Path(export["file_path"])

@@ -11,9 +11,12 @@ from costsim_assets.observability.metrics import render_metrics
 router = APIRouter(tags=["observability"])
 
 
-@router.get("/metrics", summary="Prometheus metrics, read from the store at scrape time",
-            response_class=Response,
-            responses={200: {"content": {CONTENT_TYPE_LATEST: {}}, "description": "text exposition format"}})
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics, read from the store at scrape time",
+    response_class=Response,
+    responses={200: {"content": {CONTENT_TYPE_LATEST: {}}, "description": "text exposition format"}},
+)
 def metrics(svc: Services = Depends(services)) -> Response:
     """No API key: Prometheus scrapes this. It exposes no tenant data, only service-wide aggregates
     (evaluation counts, canary statistics, the routing flag)."""

@@ -12,6 +12,10 @@ def parse_instant(text: str, name: str) -> datetime:
     try:
         parsed = datetime.fromisoformat(text)
     except ValueError:
-        raise ApiError(422, "invalid_request", f"{name} is not an ISO date or datetime",
-                       [{"path": name, "reason": "expected YYYY-MM-DD or an ISO 8601 datetime"}]) from None
+        raise ApiError(
+            422,
+            "invalid_request",
+            f"{name} is not an ISO date or datetime",
+            [{"path": name, "reason": "expected YYYY-MM-DD or an ISO 8601 datetime"}],
+        ) from None
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)

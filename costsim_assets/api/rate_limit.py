@@ -29,8 +29,14 @@ class TenantLimits:
         if not path:
             return cls(default)
         tenants = (yaml.safe_load(Path(path).read_text()) or {}).get("tenants") or {}
-        return cls(default, {tenant: Limit(float(cfg["rateLimit"]["requestsPerSecond"]), int(cfg["rateLimit"]["burst"]))
-                             for tenant, cfg in tenants.items() if (cfg or {}).get("rateLimit")})
+        return cls(
+            default,
+            {
+                tenant: Limit(float(cfg["rateLimit"]["requestsPerSecond"]), int(cfg["rateLimit"]["burst"]))
+                for tenant, cfg in tenants.items()
+                if (cfg or {}).get("rateLimit")
+            },
+        )
 
     def for_tenant(self, tenant_id: str) -> Limit:
         return self.by_tenant.get(tenant_id, self.default)

@@ -36,11 +36,19 @@ class ReasonBody(BaseModel):
 
 
 def _status(svc: Services, state: RoutingState) -> V2Status:
-    return V2Status(sandbox_flag=svc.settings.v2_sandbox, routing_state=state.state,
-                    v2_running=svc.settings.v2_sandbox and state.enabled, model_version=svc.v2_model_version,
-                    last_transition=Transition(at=state.updated_at, actor_type=state.actor_type,
-                                               actor_id=state.actor_id, reason=state.reason,
-                                               incident_id=state.incident_id))
+    return V2Status(
+        sandbox_flag=svc.settings.v2_sandbox,
+        routing_state=state.state,
+        v2_running=svc.settings.v2_sandbox and state.enabled,
+        model_version=svc.v2_model_version,
+        last_transition=Transition(
+            at=state.updated_at,
+            actor_type=state.actor_type,
+            actor_id=state.actor_id,
+            reason=state.reason,
+            incident_id=state.incident_id,
+        ),
+    )
 
 
 @router.get("/costsim/v2/status", response_model=V2Status, responses=responses(401, 403, 429))
@@ -51,8 +59,13 @@ def v2_status(_: Principal = Depends(require("v2:read")), svc: Services = Depend
 
 def _move(svc: Services, principal: Principal, to_state: str, reason: str) -> V2Status:
     with svc.engine.begin() as conn:
-        moved = transition_routing(conn, to_state=to_state, actor_type="person",
-                                   actor_id=f"{principal.tenant_id}/{principal.key_id}", reason=reason)
+        moved = transition_routing(
+            conn,
+            to_state=to_state,
+            actor_type="person",
+            actor_id=f"{principal.tenant_id}/{principal.key_id}",
+            reason=reason,
+        )
         if moved is None:
             raise ApiError(409, "no_transition", f"V2 routing is already {to_state}")
         svc.forget_routing()
@@ -60,12 +73,14 @@ def _move(svc: Services, principal: Principal, to_state: str, reason: str) -> V2
 
 
 @router.post("/costsim/v2/disable", response_model=V2Status, responses=responses(401, 403, 409, 422, 429))
-def disable_v2(body: ReasonBody, principal: Principal = Depends(require("v2:write")),
-               svc: Services = Depends(services)) -> V2Status:
+def disable_v2(
+    body: ReasonBody, principal: Principal = Depends(require("v2:write")), svc: Services = Depends(services)
+) -> V2Status:
     return _move(svc, principal, "disabled", body.reason)
 
 
 @router.post("/costsim/v2/enable", response_model=V2Status, responses=responses(401, 403, 409, 422, 429))
-def enable_v2(body: ReasonBody, principal: Principal = Depends(require("v2:write")),
-              svc: Services = Depends(services)) -> V2Status:
+def enable_v2(
+    body: ReasonBody, principal: Principal = Depends(require("v2:write")), svc: Services = Depends(services)
+) -> V2Status:
     return _move(svc, principal, "enabled", body.reason)

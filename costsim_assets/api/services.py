@@ -19,8 +19,9 @@ from costsim_assets.store.routing import read_routing_state
 
 LOG = logging.getLogger(__name__)
 ROUTING_CACHE_S = 1.0  # a disable reaches every replica within this long
-API_KEY_HEADER = APIKeyHeader(name="X-API-Key", auto_error=False,
-                              description="An API key created by `costsim create-key`.")
+API_KEY_HEADER = APIKeyHeader(
+    name="X-API-Key", auto_error=False, description="An API key created by `costsim create-key`."
+)
 
 
 @dataclass
@@ -62,19 +63,31 @@ def services(request: Request) -> Services:
 def require(permission: str):
     """Dependency: an authenticated, rate-limited principal holding `permission`."""
 
-    def dependency(key: str | None = Depends(API_KEY_HEADER),
-                   svc: Services = Depends(services)) -> Principal:
+    def dependency(key: str | None = Depends(API_KEY_HEADER), svc: Services = Depends(services)) -> Principal:
         principal = svc.keys.authenticate(key)
         if principal is None:
-            raise ApiError(401, "unauthenticated", "a valid X-API-Key header is required",
-                           headers={"WWW-Authenticate": "X-API-Key"})
+            raise ApiError(
+                401,
+                "unauthenticated",
+                "a valid X-API-Key header is required",
+                headers={"WWW-Authenticate": "X-API-Key"},
+            )
         if not principal.may(permission):
-            raise ApiError(403, "forbidden", f"role '{principal.role}' lacks permission '{permission}'",
-                           {"missing_permission": permission, "role": principal.role})
+            raise ApiError(
+                403,
+                "forbidden",
+                f"role '{principal.role}' lacks permission '{permission}'",
+                {"missing_permission": permission, "role": principal.role},
+            )
         wait = svc.limiter.take(principal.key_id, principal.tenant_id)
         if wait > 0:
-            raise ApiError(429, "rate_limited", "too many requests for this key", {"retry_after_s": wait},
-                           headers=retry_after_header(wait))
+            raise ApiError(
+                429,
+                "rate_limited",
+                "too many requests for this key",
+                {"retry_after_s": wait},
+                headers=retry_after_header(wait),
+            )
         return principal
 
     return dependency

@@ -35,20 +35,32 @@ def _tenant_plan(raw: Any, principal: Principal) -> Any:
         return raw
     named = raw.get("tenant_id")
     if named is not None and named != principal.tenant_id and principal.role != "admin":
-        raise ApiError(403, "tenant_mismatch", "the plan names a tenant other than the key's",
-                       {"key_tenant": principal.tenant_id})
+        raise ApiError(
+            403,
+            "tenant_mismatch",
+            "the plan names a tenant other than the key's",
+            {"key_tenant": principal.tenant_id},
+        )
     return {**raw, "tenant_id": named or principal.tenant_id}
 
 
-def _provenance_row(request_id: str, tenant_id: str, raw: Any, v1: Evaluated | None,
-                    v1_ms: float | None, status: str) -> dict[str, Any]:
+def _provenance_row(
+    request_id: str, tenant_id: str, raw: Any, v1: Evaluated | None, v1_ms: float | None, status: str
+) -> dict[str, Any]:
     return {
-        "id": str(uuid.uuid4()), "created_at": datetime.now(UTC), "tenant_id": tenant_id,
-        "request_id": request_id, "input_hash": v1.input_hash if v1 else None, "plan_z": compress(raw),
-        "code_version": code_version(), "v1_version": v1.version if v1 else None,
+        "id": str(uuid.uuid4()),
+        "created_at": datetime.now(UTC),
+        "tenant_id": tenant_id,
+        "request_id": request_id,
+        "input_hash": v1.input_hash if v1 else None,
+        "plan_z": compress(raw),
+        "code_version": code_version(),
+        "v1_version": v1.version if v1 else None,
         "v1_output_hash": v1.output_hash if v1 else None,
         "v1_output_z": compress(v1.document) if v1 else None,
-        "v1_cost_cents": v1.cost_cents if v1 else None, "v1_runtime_ms": v1_ms, "v2_status": status,
+        "v1_cost_cents": v1.cost_cents if v1 else None,
+        "v1_runtime_ms": v1_ms,
+        "v2_status": status,
     }
 
 
@@ -58,18 +70,32 @@ async def _record(svc: Services, row: dict[str, Any], plan: Plan | None) -> None
 
 def _schema_error(svc: Services, request_id: str, raw: Any, issues: list[SchemaIssue]) -> ApiError:
     with svc.engine.begin() as conn:
-        record_schema_errors(conn, "api", [{"record_id": request_id, "field_path": i.path,
-                                            "reason": i.reason, "raw_record": raw} for i in issues])
+        record_schema_errors(
+            conn,
+            "api",
+            [
+                {"record_id": request_id, "field_path": i.path, "reason": i.reason, "raw_record": raw}
+                for i in issues
+            ],
+        )
     return ApiError(422, "schema_error", "the plan is invalid", [i.to_dict() for i in issues])
 
 
-@router.post("/costsim/simulate", response_model=SimulateResponse,
-             responses=responses(400, 401, 403, 422, 429),
-             summary="Estimate a plan's cost, duration and risk (V1; V2 in shadow)")
-async def simulate(plan: Any = Body(..., description="A plan: steps, budget_cents, allowed_skills, "
-                                                      "risk_threshold; tenant_id defaults to the key's"),
-                   principal: Principal = Depends(require("simulate")),
-                   svc: Services = Depends(services)) -> SimulateResponse:
+@router.post(
+    "/costsim/simulate",
+    response_model=SimulateResponse,
+    responses=responses(400, 401, 403, 422, 429),
+    summary="Estimate a plan's cost, duration and risk (V1; V2 in shadow)",
+)
+async def simulate(
+    plan: Any = Body(
+        ...,
+        description="A plan: steps, budget_cents, allowed_skills, "
+        "risk_threshold; tenant_id defaults to the key's",
+    ),
+    principal: Principal = Depends(require("simulate")),
+    svc: Services = Depends(services),
+) -> SimulateResponse:
     request_id = uuid.uuid4().hex
     raw = _tenant_plan(plan, principal)
     shadow = svc.v2_should_run()
@@ -77,11 +103,15 @@ async def simulate(plan: Any = Body(..., description="A plan: steps, budget_cent
     tenant = raw.get("tenant_id", principal.tenant_id) if isinstance(raw, dict) else principal.tenant_id
     if not isinstance(validated, Plan):
         if shadow:
-            await _record(svc, _provenance_row(request_id, str(tenant), raw, None, None, "schema_error"), None)
+            await _record(
+                svc, _provenance_row(request_id, str(tenant), raw, None, None, "schema_error"), None
+            )
         raise _schema_error(svc, request_id, raw, validated)
     started = time.perf_counter()
     v1 = evaluate_v1_plans([validated])[0]
     v1_ms = (time.perf_counter() - started) * 1000
     if shadow:
-        await _record(svc, _provenance_row(request_id, validated.tenant_id, raw, v1, v1_ms, "pending"), validated)
+        await _record(
+            svc, _provenance_row(request_id, validated.tenant_id, raw, v1, v1_ms, "pending"), validated
+        )
     return SimulateResponse(request_id=request_id, shadow="recorded" if shadow else "off", result=v1.document)

@@ -55,9 +55,13 @@ def _rate(matches: np.ndarray) -> float | None:
 
 
 def _percentiles(v1: np.ndarray, v2: np.ndarray) -> dict:
-    return {version: {"p50": percentile(values[np.isfinite(values)], 50),
-                      "p90": percentile(values[np.isfinite(values)], 90)}
-            for version, values in (("v1", v1), ("v2", v2))}
+    return {
+        version: {
+            "p50": percentile(values[np.isfinite(values)], 50),
+            "p90": percentile(values[np.isfinite(values)], 90),
+        }
+        for version, values in (("v1", v1), ("v2", v2))
+    }
 
 
 def runtime_histogram(day: CanaryDay, buckets: tuple[float, ...]) -> dict:
@@ -66,8 +70,10 @@ def runtime_histogram(day: CanaryDay, buckets: tuple[float, ...]) -> dict:
     for version, values in (("v1", day.v1_runtime_ms), ("v2", day.v2_runtime_ms)):
         values = values[np.isfinite(values)]
         index = np.searchsorted(np.array(buckets), values, side="left")
-        histogram[version] = {"counts": np.bincount(index, minlength=len(buckets) + 1).tolist(),
-                              "sum": float(values.sum())}
+        histogram[version] = {
+            "counts": np.bincount(index, minlength=len(buckets) + 1).tolist(),
+            "sum": float(values.sum()),
+        }
     return histogram
 
 
@@ -76,22 +82,35 @@ def analyze(day: CanaryDay, config: CanaryConfig) -> dict:
     n = len(day.v2_status)
     evaluable = day.v2_status != "schema_error"
     failed = np.isin(day.v2_status, FAILED_STATUSES)
-    pairwise = divergence_summary(day.v1_cost[evaluable], day.v2_cost[evaluable], failed[evaluable],
-                                  config.matching_rel_tol, config.matching_abs_tol)
+    pairwise = divergence_summary(
+        day.v1_cost[evaluable],
+        day.v2_cost[evaluable],
+        failed[evaluable],
+        config.matching_rel_tol,
+        config.matching_abs_tol,
+    )
     eps = config.ratio_epsilon_cents
-    drift = drift_score(log_ratio(day.reference_v1_cost, day.reference_v2_cost, eps),
-                        log_ratio(day.v1_cost[evaluable], day.v2_cost[evaluable], eps))
+    drift = drift_score(
+        log_ratio(day.reference_v1_cost, day.reference_v2_cost, eps),
+        log_ratio(day.v1_cost[evaluable], day.v2_cost[evaluable], eps),
+    )
     completed = day.v2_status == "ok"
     return {
-        "status": drift.status, "evaluations": n,
-        "drift_score": drift.score, "kl_divergence": drift.kl_divergence,
+        "status": drift.status,
+        "evaluations": n,
+        "drift_score": drift.score,
+        "kl_divergence": drift.kl_divergence,
         "median_shift": relative_median_shift(day.reference_v2_cost, day.v2_cost[evaluable]),
         "schema_error_ratio": float(1 - evaluable.mean()) if n else float("nan"),
         "fail_ratio": pairwise.fail_ratio,
         "pairwise": pairwise.to_dict(),
-        "noise_floor": {"v1_rerun_hash_match_rate": _rate(day.v1_stored_hash[evaluable] == day.v1_rerun_hash[evaluable]),
-                        "v2_rerun_hash_match_rate": _rate(day.v2_stored_hash[completed] == day.v2_rerun_hash[completed])},
-        "percentiles": {"canary": _percentiles(day.v1_cost[evaluable], day.v2_cost[evaluable]),
-                        "reference": _percentiles(day.reference_v1_cost, day.reference_v2_cost)},
+        "noise_floor": {
+            "v1_rerun_hash_match_rate": _rate(day.v1_stored_hash[evaluable] == day.v1_rerun_hash[evaluable]),
+            "v2_rerun_hash_match_rate": _rate(day.v2_stored_hash[completed] == day.v2_rerun_hash[completed]),
+        },
+        "percentiles": {
+            "canary": _percentiles(day.v1_cost[evaluable], day.v2_cost[evaluable]),
+            "reference": _percentiles(day.reference_v1_cost, day.reference_v2_cost),
+        },
         "runtime_histogram": runtime_histogram(day, config.runtime_buckets_ms),
     }

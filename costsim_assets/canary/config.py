@@ -23,8 +23,11 @@ class CanaryConfig:
 
 
 def load_canary_config(path: str | Path | None = None) -> CanaryConfig:
-    text = (Path(path).read_text() if path else
-            resources.files("costsim_assets.config").joinpath("canary.yaml").read_text())
+    text = (
+        Path(path).read_text()
+        if path
+        else resources.files("costsim_assets.config").joinpath("canary.yaml").read_text()
+    )
     data = yaml.safe_load(text)
     data["runtime_buckets_ms"] = tuple(float(b) for b in data["runtime_buckets_ms"])
     return CanaryConfig(**data)

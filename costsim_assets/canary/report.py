@@ -12,32 +12,42 @@ from costsim_assets.canary.config import CanaryConfig
 from costsim_assets.statistics.divergence import within_tolerance
 
 
-def mismatching_pairs(sample: pd.DataFrame, day: CanaryDay, v1: list, v2: list,
-                      config: CanaryConfig) -> pd.DataFrame:
+def mismatching_pairs(
+    sample: pd.DataFrame, day: CanaryDay, v1: list, v2: list, config: CanaryConfig
+) -> pd.DataFrame:
     """Pairs whose V2 cost is outside the matching tolerance of V1 (or V2 failed), with both outputs."""
     matched = within_tolerance(day.v1_cost, day.v2_cost, config.matching_rel_tol, config.matching_abs_tol)
     evaluable = day.v2_status != "schema_error"
     rows = np.flatnonzero(evaluable & ~matched)
-    return pd.DataFrame({
-        "provenance_id": sample["id"].to_numpy()[rows],
-        "tenant_id": sample["tenant_id"].to_numpy()[rows],
-        "input_hash": sample["input_hash"].to_numpy()[rows],
-        "v1_output_hash": day.v1_rerun_hash[rows], "v2_output_hash": day.v2_rerun_hash[rows],
-        "v1_cost_cents": day.v1_cost[rows], "v2_cost_cents": day.v2_cost[rows],
-        "v1_output": [json.dumps(v1[i].document, sort_keys=True) for i in rows],
-        "v2_output": [json.dumps(v2[i].document, sort_keys=True) if v2[i] else None for i in rows],
-    })
+    return pd.DataFrame(
+        {
+            "provenance_id": sample["id"].to_numpy()[rows],
+            "tenant_id": sample["tenant_id"].to_numpy()[rows],
+            "input_hash": sample["input_hash"].to_numpy()[rows],
+            "v1_output_hash": day.v1_rerun_hash[rows],
+            "v2_output_hash": day.v2_rerun_hash[rows],
+            "v1_cost_cents": day.v1_cost[rows],
+            "v2_cost_cents": day.v2_cost[rows],
+            "v1_output": [json.dumps(v1[i].document, sort_keys=True) for i in rows],
+            "v2_output": [json.dumps(v2[i].document, sort_keys=True) if v2[i] else None for i in rows],
+        }
+    )
 
 
 def _cell(value) -> str:
     return "n/a" if value is None or (isinstance(value, float) and np.isnan(value)) else f"{value:.4g}"
 
 
-def canary_markdown(partition_key: str, stats: dict, checks: list[tuple[str, bool, str]],
-                    golden: dict[str, dict]) -> str:
+def canary_markdown(
+    partition_key: str, stats: dict, checks: list[tuple[str, bool, str]], golden: dict[str, dict]
+) -> str:
     pairwise = stats["pairwise"]
-    lines = [f"# CostSim canary {partition_key}: {stats['evaluations']} evaluations sampled", "",
-             "| check | passed | detail |", "|---|---|---|"]
+    lines = [
+        f"# CostSim canary {partition_key}: {stats['evaluations']} evaluations sampled",
+        "",
+        "| check | passed | detail |",
+        "|---|---|---|",
+    ]
     lines += [f"| {name} | {passed} | {detail} |" for name, passed, detail in checks]
     lines += ["", "| statistic | value |", "|---|---|"]
     for name in ("drift_score", "kl_divergence", "median_shift", "schema_error_ratio", "fail_ratio"):
@@ -47,6 +57,8 @@ def canary_markdown(partition_key: str, stats: dict, checks: list[tuple[str, boo
     for name, value in stats["noise_floor"].items():
         lines.append(f"| noise floor {name} | {_cell(value)} |")
     lines += ["", "| golden dataset | V2 cost WAPE | V2 cost drift |", "|---|---|---|"]
-    lines += [f"| {name} | {_cell(m['cost'].get('wape'))} | {_cell(m['cost'].get('drift_score'))} |"
-              for name, m in golden.items()]
+    lines += [
+        f"| {name} | {_cell(m['cost'].get('wape'))} | {_cell(m['cost'].get('drift_score'))} |"
+        for name, m in golden.items()
+    ]
     return "\n".join(lines) + "\n"

@@ -30,6 +30,8 @@ def stratified_sample(frame: pd.DataFrame, size: int, seed: int, stratum: str = 
     frame = frame.sort_values(["created_at", "id"], kind="stable")
     rng = np.random.default_rng(seed)
     sizes = stratum_sizes(frame[stratum].value_counts().sort_index(), size)
-    parts = [group.iloc[np.sort(rng.choice(len(group), sizes[name], replace=False))]
-             for name, group in frame.groupby(stratum, sort=True)]
+    parts = [
+        group.iloc[np.sort(rng.choice(len(group), sizes[name], replace=False))]
+        for name, group in frame.groupby(stratum, sort=True)
+    ]
     return pd.concat(parts).sort_values(["created_at", "id"], kind="stable").reset_index(drop=True)

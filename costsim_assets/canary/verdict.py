@@ -18,15 +18,32 @@ def consecutive_passes(conn: sa.Connection) -> int:
     return sum(1 for _ in takewhile(lambda status: status == "pass", statuses))
 
 
-def record_canary_verdict(conn: sa.Connection, partition_key: str, reenable_after: int,
-                          verdict: str = "pass") -> dict:
+def record_canary_verdict(
+    conn: sa.Connection, partition_key: str, reenable_after: int, verdict: str = "pass"
+) -> dict:
     """Append the day's verdict; with `reenable_after` > 0, N passes in a row re-enable V2."""
-    append_status(conn, tenant_id=SYSTEM_TENANT, entity_type=CANARY_ENTITY, entity_id=partition_key,
-                  old_status=None, new_status=verdict, actor_type="canary", actor_id="daily_canary",
-                  reason=f"canary {verdict} for {partition_key}")
+    append_status(
+        conn,
+        tenant_id=SYSTEM_TENANT,
+        entity_type=CANARY_ENTITY,
+        entity_id=partition_key,
+        old_status=None,
+        new_status=verdict,
+        actor_type="canary",
+        actor_id="daily_canary",
+        reason=f"canary {verdict} for {partition_key}",
+    )
     passes = consecutive_passes(conn)
     reenabled = False
     if reenable_after > 0 and passes >= reenable_after and not read_routing_state(conn).enabled:
-        reenabled = transition_routing(conn, to_state="enabled", actor_type="canary", actor_id="daily_canary",
-                                       reason=f"{passes} consecutive passing canaries") is not None
+        reenabled = (
+            transition_routing(
+                conn,
+                to_state="enabled",
+                actor_type="canary",
+                actor_id="daily_canary",
+                reason=f"{passes} consecutive passing canaries",
+            )
+            is not None
+        )
     return {"verdict": verdict, "consecutive_passes": passes, "reenabled": reenabled}

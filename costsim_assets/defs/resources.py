@@ -113,4 +113,3 @@ class ReportLinksResource(dg.ConfigurableResource):
     def url(self, name: str) -> str:
         """A signed link to a report file, valid for LINK_TTL_S (7 days)."""
         return signed_report_url(parse_signing_keys(self.signing_keys), self.api_base_url, name, LINK_TTL_S)
-

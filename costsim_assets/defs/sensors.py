@@ -18,26 +18,42 @@ def _breach(evaluation: dg.AssetCheckEvaluation) -> Breach | None:
         return None
     if evaluation.passed or metadata.get("outcome") != "breach":
         return None
-    return Breach(evaluation.check_name, metadata["partition"], metadata.get("value"),
-                  metadata["threshold"], str(metadata.get("diff_artifacts", "")))
+    return Breach(
+        evaluation.check_name,
+        metadata["partition"],
+        metadata.get("value"),
+        metadata["threshold"],
+        str(metadata.get("diff_artifacts", "")),
+    )
 
 
-@dg.sensor(name="canary_drift_sensor", minimum_interval_seconds=30,
-           default_status=dg.DefaultSensorStatus.RUNNING,
-           description="P1: disable V2 + incident; P2: Slack; P3: schema incident. Idempotent.")
-def canary_drift_sensor(context: dg.SensorEvaluationContext, store: StoreResource,
-                        artifacts: ArtifactStoreResource, canary: CanaryResource) -> dg.SkipReason:
+@dg.sensor(
+    name="canary_drift_sensor",
+    minimum_interval_seconds=30,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="P1: disable V2 + incident; P2: Slack; P3: schema incident. Idempotent.",
+)
+def canary_drift_sensor(
+    context: dg.SensorEvaluationContext,
+    store: StoreResource,
+    artifacts: ArtifactStoreResource,
+    canary: CanaryResource,
+) -> dg.SkipReason:
     cursor = int(context.cursor or 0)
     records = context.instance.get_event_records(
         dg.EventRecordsFilter(event_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION, after_cursor=cursor),
-        limit=BATCH, ascending=True)
+        limit=BATCH,
+        ascending=True,
+    )
     incident_dir = incident_directory(canary, artifacts)
     actions = []
     for record in records:
         breach = _breach(record.event_log_entry.dagster_event.event_specific_data)
         if breach is not None:
-            actions.append(f"{breach.check_name}/{breach.partition_key}: "
-                           f"{handle_breach(store.engine(), breach, incident_dir, canary.notifier())}")
+            actions.append(
+                f"{breach.check_name}/{breach.partition_key}: "
+                f"{handle_breach(store.engine(), breach, incident_dir, canary.notifier())}"
+            )
         cursor = record.storage_id
     context.update_cursor(str(cursor))
     return dg.SkipReason("; ".join(actions) or f"no new breaches (cursor {cursor})")

@@ -24,15 +24,17 @@ class WrittenExport:
     sha256: str
 
 
-def history_chunks(engine: sa.Engine, tenant_id: str | None, filters: Mapping[str, str | None],
-                   fmt: str) -> Iterator[str]:
+def history_chunks(
+    engine: sa.Engine, tenant_id: str | None, filters: Mapping[str, str | None], fmt: str
+) -> Iterator[str]:
     """Rendered chunks of every matching row; the connection lives exactly as long as the stream."""
     with engine.connect() as conn:
         yield from CHUNKERS[fmt](iter_history(conn, tenant_id=tenant_id, filters=filters))
 
 
-def write_export(engine: sa.Engine, path: Path, tenant_id: str | None,
-                 filters: Mapping[str, str | None], fmt: str) -> WrittenExport:
+def write_export(
+    engine: sa.Engine, path: Path, tenant_id: str | None, filters: Mapping[str, str | None], fmt: str
+) -> WrittenExport:
     """Stream the rows into `path` (never half-written) and report the row count and SHA-256."""
     digest, rows = hashlib.sha256(), 0
 

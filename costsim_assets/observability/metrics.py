@@ -14,8 +14,12 @@ from typing import Any
 
 import sqlalchemy as sa
 from prometheus_client import CollectorRegistry, generate_latest
-from prometheus_client.metrics_core import (CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily,
-                                            Metric)
+from prometheus_client.metrics_core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
 from prometheus_client.utils import floatToGoString
 
 from costsim_assets.store.canary_results import latest_canary_result
@@ -39,8 +43,9 @@ class StoreCollector:
         with self._engine.connect() as conn:
             errors = _count_api_schema_errors(conn)
             canary = latest_canary_result(conn)
-        yield CounterMetricFamily("costsim_schema_errors_total",
-                                  "Distinct API records rejected by the plan schema.", value=errors)
+        yield CounterMetricFamily(
+            "costsim_schema_errors_total", "Distinct API records rejected by the plan schema.", value=errors
+        )
         yield from canary_metrics(canary)
         yield routing_enabled(self._engine)
 
@@ -54,12 +59,14 @@ def render_metrics(engine: sa.Engine, sandbox_engine: sa.Engine) -> bytes:
 
 def runs_total(sandbox_engine: sa.Engine) -> CounterMetricFamily:
     """Evaluations per version and status from one GROUP BY over sandbox provenance."""
-    query = (sa.select(provenance.c.v2_status, sa.func.count(), sa.func.count(provenance.c.v1_version))
-             .group_by(provenance.c.v2_status))
+    query = sa.select(
+        provenance.c.v2_status, sa.func.count(), sa.func.count(provenance.c.v1_version)
+    ).group_by(provenance.c.v2_status)
     with sandbox_engine.connect() as conn:
         rows = {status: (total, v1_ok) for status, total, v1_ok in conn.execute(query)}
-    family = CounterMetricFamily("costsim_runs_total", "Simulator evaluations recorded in provenance.",
-                                 labels=["version", "status"])
+    family = CounterMetricFamily(
+        "costsim_runs_total", "Simulator evaluations recorded in provenance.", labels=["version", "status"]
+    )
     family.add_metric(["v1", "ok"], sum(v1_ok for _, v1_ok in rows.values()))
     family.add_metric(["v1", "schema_error"], rows.get("schema_error", (0, 0))[0])
     for status in V2_STATUSES:  # every status, zeros included, so rate() sees series from the start
@@ -69,30 +76,39 @@ def runs_total(sandbox_engine: sa.Engine) -> CounterMetricFamily:
 
 def _count_api_schema_errors(conn: sa.Connection) -> int:
     """A record with several bad fields has several rows; count it once."""
-    query = (sa.select(sa.func.count(sa.distinct(schema_errors.c.record_id)))
-             .where(schema_errors.c.source == SCHEMA_ERROR_SOURCE))
+    query = sa.select(sa.func.count(sa.distinct(schema_errors.c.record_id))).where(
+        schema_errors.c.source == SCHEMA_ERROR_SOURCE
+    )
     return conn.execute(query).scalar_one()
 
 
 def canary_metrics(canary: dict[str, Any] | None) -> Iterator[Metric]:
     """Drift, percentiles, runtimes and freshness of the latest canary result."""
     drift = canary["drift_score"] if canary else None
-    yield GaugeMetricFamily("costsim_drift_score", "Jensen-Shannon distance of the latest canary (NaN: none).",
-                            value=math.nan if drift is None else drift)
+    yield GaugeMetricFamily(
+        "costsim_drift_score",
+        "Jensen-Shannon distance of the latest canary (NaN: none).",
+        value=math.nan if drift is None else drift,
+    )
     statistics = canary["statistics"] if canary else {}
     yield from percentile_gauges(statistics.get("percentiles") or {})
     yield runtime_histogram(statistics.get("runtime_histogram") or {})
     if canary:  # no result: no series, so absent() alerts fire
-        yield GaugeMetricFamily("costsim_canary_last_success_timestamp_seconds",
-                                "Unix time the latest canary result was recorded.",
-                                value=canary["created_at"].timestamp())
+        yield GaugeMetricFamily(
+            "costsim_canary_last_success_timestamp_seconds",
+            "Unix time the latest canary result was recorded.",
+            value=canary["created_at"].timestamp(),
+        )
 
 
 def percentile_gauges(percentiles: dict[str, Any]) -> Iterator[GaugeMetricFamily]:
     """p50 and p90 cost per version and window; values the canary could not compute are skipped."""
     for quantile in ("p50", "p90"):
-        family = GaugeMetricFamily(f"costsim_output_{quantile}", f"{quantile} estimated cost (cents) in the "
-                                   "latest canary.", labels=["version", "window"])
+        family = GaugeMetricFamily(
+            f"costsim_output_{quantile}",
+            f"{quantile} estimated cost (cents) in the latest canary.",
+            labels=["version", "window"],
+        )
         for window in WINDOWS:
             for version in VERSIONS:
                 value = ((percentiles.get(window) or {}).get(version) or {}).get(quantile)
@@ -103,13 +119,16 @@ def percentile_gauges(percentiles: dict[str, Any]) -> Iterator[GaugeMetricFamily
 
 def runtime_histogram(histogram: dict[str, Any]) -> HistogramMetricFamily:
     """Per-version runtimes of the latest canary, made cumulative as Prometheus expects."""
-    family = HistogramMetricFamily("costsim_runtime_ms", "Simulator runtime (ms) in the latest canary.",
-                                   labels=["version"])
+    family = HistogramMetricFamily(
+        "costsim_runtime_ms", "Simulator runtime (ms) in the latest canary.", labels=["version"]
+    )
     bounds = [floatToGoString(b) for b in histogram.get("buckets", [])] + ["+Inf"]
     for version in VERSIONS:
         if version in histogram:
             cumulative = accumulate(histogram[version]["counts"])
-            family.add_metric([version], list(zip(bounds, cumulative, strict=True)), histogram[version]["sum"])
+            family.add_metric(
+                [version], list(zip(bounds, cumulative, strict=True)), histogram[version]["sum"]
+            )
     return family
 
 
@@ -121,5 +140,6 @@ def routing_enabled(engine: sa.Engine) -> GaugeMetricFamily:
     except Exception:
         LOG.exception("routing state unreadable: costsim_routing_enabled reported as 0")
         enabled = False
-    return GaugeMetricFamily("costsim_routing_enabled", "1 if V2 routing is enabled, else 0.",
-                             value=int(enabled))
+    return GaugeMetricFamily(
+        "costsim_routing_enabled", "1 if V2 routing is enabled, else 0.", value=int(enabled)
+    )

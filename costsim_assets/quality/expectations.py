@@ -49,13 +49,20 @@ def validate_reference_frame(frame: pd.DataFrame, name: str) -> list[Expectation
 
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = {"globally": False}
-    batch = (context.data_sources.add_pandas("costsim").add_dataframe_asset(name=name)
-             .add_batch_definition_whole_dataframe("all").get_batch(batch_parameters={"dataframe": frame}))
+    batch = (
+        context.data_sources.add_pandas("costsim")
+        .add_dataframe_asset(name=name)
+        .add_batch_definition_whole_dataframe("all")
+        .get_batch(batch_parameters={"dataframe": frame})
+    )
     result = batch.validate(_suite(gx, name))
-    return [ExpectationOutcome(
-        expectation=r.expectation_config.type,
-        column=r.expectation_config.kwargs.get("column"),
-        success=bool(r.success),
-        unexpected_count=int(r.result.get("unexpected_count") or 0),
-        detail=str(r.result.get("details") or r.result.get("observed_value") or ""),
-    ) for r in result.results]
+    return [
+        ExpectationOutcome(
+            expectation=r.expectation_config.type,
+            column=r.expectation_config.kwargs.get("column"),
+            success=bool(r.success),
+            unexpected_count=int(r.result.get("unexpected_count") or 0),
+            detail=str(r.result.get("details") or r.result.get("observed_value") or ""),
+        )
+        for r in result.results
+    ]

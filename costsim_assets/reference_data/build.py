@@ -32,8 +32,18 @@ SYNTHETIC_SPECS: dict[str, DatasetSpec] = {
 }
 HISTORICAL = "historical"
 DATASET_NAMES: tuple[str, ...] = (*SYNTHETIC_SPECS, HISTORICAL)
-BASE_COLUMNS = ("record_id", "tenant_id", "region", "ts", "plan_json", "noise",
-                "actual_cost_cents", "actual_duration_ms", "actual_failed", "split")
+BASE_COLUMNS = (
+    "record_id",
+    "tenant_id",
+    "region",
+    "ts",
+    "plan_json",
+    "noise",
+    "actual_cost_cents",
+    "actual_duration_ms",
+    "actual_failed",
+    "split",
+)
 HISTORICAL_COLUMNS = (*BASE_COLUMNS, "context_tokens", "generated_tokens")
 
 
@@ -61,8 +71,10 @@ def _with_ground_truth(frame: pd.DataFrame, prices: PriceTable, rng: np.random.G
     if "city" in frame:
         latency_mult, price_mult = city_multipliers(frame.loc[valid, "city"].tolist())
     outcome = execute(PlanBatch.from_plans(plans), prices, rng, latency_mult, price_mult)
-    for column, values in (("actual_cost_cents", outcome.cost_cents),
-                           ("actual_duration_ms", outcome.duration_ms)):
+    for column, values in (
+        ("actual_cost_cents", outcome.cost_cents),
+        ("actual_duration_ms", outcome.duration_ms),
+    ):
         frame[column] = np.nan
         frame.loc[valid, column] = values
     frame["actual_failed"] = pd.array([pd.NA] * len(frame), dtype="boolean")

@@ -72,16 +72,16 @@ def true_input_tokens(batch: PlanBatch, rng: np.random.Generator) -> np.ndarray:
     return np.where(np.isnan(tokens), fallback, tokens)
 
 
-def sample_output_tokens(in_tokens: np.ndarray, max_tokens: np.ndarray,
-                         rng: np.random.Generator) -> np.ndarray:
+def sample_output_tokens(
+    in_tokens: np.ndarray, max_tokens: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
     """Trace-shaped lognormal output lengths, weakly growing with context, capped by max_tokens."""
     log_median = OUTPUT_LOG_MEDIAN + OUTPUT_CONTEXT_SLOPE * np.log1p(in_tokens / 1000.0)
     tokens = np.maximum(1.0, np.round(np.exp(rng.normal(log_median, OUTPUT_LOG_SIGMA))))
     return np.fmin(tokens, max_tokens)
 
 
-def _base_latency(batch: PlanBatch, codes: np.ndarray, in_tok: np.ndarray,
-                  out_tok: np.ndarray) -> np.ndarray:
+def _base_latency(batch: PlanBatch, codes: np.ndarray, in_tok: np.ndarray, out_tok: np.ndarray) -> np.ndarray:
     """Median latency of each step before noise, from its parameters."""
     median = _table(0)[codes]
     external = np.nan_to_num(batch.feature("url_external"), nan=1.0)
@@ -91,8 +91,9 @@ def _base_latency(batch: PlanBatch, codes: np.ndarray, in_tok: np.ndarray,
     for skill, per_kb in FS_MS_PER_KB.items():
         median = np.where(codes == SKILL_CODES[skill], median + per_kb * payload_kb, median)
     shell = codes == SKILL_CODES["shell_lite"]
-    median = np.where(shell, median + SHELL_MS_PER_CHAR * np.nan_to_num(batch.feature("command_chars")),
-                      median)
+    median = np.where(
+        shell, median + SHELL_MS_PER_CHAR * np.nan_to_num(batch.feature("command_chars")), median
+    )
     llm_ms = LLM_BASE_MS + LLM_PREFILL_MS_PER_TOKEN * in_tok + LLM_DECODE_MS_PER_TOKEN * out_tok
     return np.where(codes == SKILL_CODES["llm_invoke"], llm_ms, median)
 
@@ -103,9 +104,13 @@ def _failure_probability(batch: PlanBatch, codes: np.ndarray) -> np.ndarray:
     return np.where(local_http, LOCAL_HTTP_FAILURE, _table(2)[codes])
 
 
-def execute(batch: PlanBatch, prices: PriceTable, rng: np.random.Generator,
-            latency_multiplier: np.ndarray | None = None,
-            price_multiplier: np.ndarray | None = None) -> Execution:
+def execute(
+    batch: PlanBatch,
+    prices: PriceTable,
+    rng: np.random.Generator,
+    latency_multiplier: np.ndarray | None = None,
+    price_multiplier: np.ndarray | None = None,
+) -> Execution:
     """Sample one execution of every plan; multipliers are per plan (e.g. region effects)."""
     codes = batch.step_skill_code
     plan_of_step = batch.step_plan_index
@@ -125,18 +130,25 @@ def execute(batch: PlanBatch, prices: PriceTable, rng: np.random.Generator,
         cost = cost * price_multiplier[plan_of_step]
     offsets = batch.step_offsets
     return Execution(
-        step_latency_ms=latency, step_cost_cents=cost, step_failed=retry_failed,
-        step_in_tokens=in_tok, step_out_tokens=out_tok,
-        cost_cents=segment_sum(cost, offsets), duration_ms=segment_sum(latency, offsets),
+        step_latency_ms=latency,
+        step_cost_cents=cost,
+        step_failed=retry_failed,
+        step_in_tokens=in_tok,
+        step_out_tokens=out_tok,
+        cost_cents=segment_sum(cost, offsets),
+        duration_ms=segment_sum(latency, offsets),
         failed=segment_any(retry_failed, offsets),
     )
 
 
-def _step_cost(batch: PlanBatch, codes: np.ndarray, in_tok: np.ndarray, out_tok: np.ndarray,
-               prices: PriceTable) -> np.ndarray:
+def _step_cost(
+    batch: PlanBatch, codes: np.ndarray, in_tok: np.ndarray, out_tok: np.ndarray, prices: PriceTable
+) -> np.ndarray:
     """Token-priced LLM calls (list prices); fixed per-call prices for the rest."""
-    per_model = np.array([prices.cents_per_token(m) for m in batch.model_names]
-                         + [prices.cents_per_token(prices.default_model)])
+    per_model = np.array(
+        [prices.cents_per_token(m) for m in batch.model_names]
+        + [prices.cents_per_token(prices.default_model)]
+    )
     model_ids = np.where(batch.step_model_id < 0, len(batch.model_names), batch.step_model_id)
     llm_cost = in_tok * per_model[model_ids, 0] + out_tok * per_model[model_ids, 1]
     return np.where(codes == SKILL_CODES["llm_invoke"], llm_cost, _table(3)[codes])

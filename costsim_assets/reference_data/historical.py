@@ -16,14 +16,21 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from costsim_assets.reference_data.execution_model import LLM_BASE_MS, LLM_DECODE_MS_PER_TOKEN, LLM_PREFILL_MS_PER_TOKEN
+from costsim_assets.reference_data.execution_model import (
+    LLM_BASE_MS,
+    LLM_DECODE_MS_PER_TOKEN,
+    LLM_PREFILL_MS_PER_TOKEN,
+)
 from costsim_assets.simulator.prices import PriceTable
 
 TRACE_SHA256 = "54e9a6d2a4bd06ba1e060304b900abbc74cbea53de96506e60fe5bb4f2277fb6"
-TRACE_URL = ("https://raw.githubusercontent.com/Azure/AzurePublicDataset/master/data/"
-             "AzureLLMInferenceTrace_code.csv")
-ATTRIBUTION = ("Derived from the Azure Public Dataset AzureLLMInferenceTrace_code.csv "
-               "(Patel et al., Splitwise, ISCA 2024), CC-BY-4.0.")
+TRACE_URL = (
+    "https://raw.githubusercontent.com/Azure/AzurePublicDataset/master/data/AzureLLMInferenceTrace_code.csv"
+)
+ATTRIBUTION = (
+    "Derived from the Azure Public Dataset AzureLLMInferenceTrace_code.csv "
+    "(Patel et al., Splitwise, ISCA 2024), CC-BY-4.0."
+)
 SOURCE_SETTING = "COSTSIM_HISTORICAL_SOURCE"
 HISTORICAL_MODEL = "gpt-4o"
 TENANTS = 8
@@ -46,12 +53,14 @@ def read_trace_bytes(source: str) -> bytes:
     except OSError as error:
         raise HistoricalSourceError(
             f"historical trace not readable at {source!r} ({error}); set {SOURCE_SETTING} "
-            "to a local copy or a reachable URL") from error
+            "to a local copy or a reachable URL"
+        ) from error
     digest = hashlib.sha256(data).hexdigest()
     if digest != TRACE_SHA256:
         raise HistoricalSourceError(
             f"historical trace at {source!r} has sha256 {digest}, expected {TRACE_SHA256}; "
-            f"check {SOURCE_SETTING}")
+            f"check {SOURCE_SETTING}"
+        )
     return data
 
 
@@ -73,14 +82,16 @@ def anonymize(trace: pd.DataFrame, salt: str) -> pd.DataFrame:
     """Coarsen timestamps to the hour, replace identifiers by salted hashes, assign tenants."""
     raw_ids = [f"{ts}#{i}" for i, ts in enumerate(trace["TIMESTAMP"])]
     record_ids = [_salted(salt, raw)[:24] for raw in raw_ids]
-    frame = pd.DataFrame({
-        "record_id": record_ids,
-        "tenant_id": [f"tenant-h{int(rid[:8], 16) % TENANTS:02d}" for rid in record_ids],
-        "ts": pd.to_datetime(trace["TIMESTAMP"], utc=True).dt.floor("h"),
-        "context_tokens": trace["ContextTokens"].astype(np.int64),
-        "generated_tokens": trace["GeneratedTokens"].astype(np.int64),
-        "split": np.where(is_training_row(np.arange(len(trace))), "train", "heldout"),
-    })
+    frame = pd.DataFrame(
+        {
+            "record_id": record_ids,
+            "tenant_id": [f"tenant-h{int(rid[:8], 16) % TENANTS:02d}" for rid in record_ids],
+            "ts": pd.to_datetime(trace["TIMESTAMP"], utc=True).dt.floor("h"),
+            "context_tokens": trace["ContextTokens"].astype(np.int64),
+            "generated_tokens": trace["GeneratedTokens"].astype(np.int64),
+            "split": np.where(is_training_row(np.arange(len(trace))), "train", "heldout"),
+        }
+    )
     assert_anonymized(frame, trace)
     return frame
 
@@ -104,9 +115,14 @@ def historical_records(anonymized: pd.DataFrame, prices: PriceTable) -> pd.DataF
     frame = anonymized.copy()
     frame["region"] = "azure"
     frame["plan"] = [
-        {"steps": [{"skill": "llm_invoke", "params": {"prompt_tokens": int(c), "model": HISTORICAL_MODEL}}],
-         "budget_cents": 100, "tenant_id": t}
-        for c, t in zip(anonymized["context_tokens"], anonymized["tenant_id"])
+        {
+            "steps": [
+                {"skill": "llm_invoke", "params": {"prompt_tokens": int(c), "model": HISTORICAL_MODEL}}
+            ],
+            "budget_cents": 100,
+            "tenant_id": t,
+        }
+        for c, t in zip(anonymized["context_tokens"], anonymized["tenant_id"], strict=False)
     ]
     frame["noise"] = ""
     frame["actual_cost_cents"] = context * price_in + generated * price_out

@@ -20,7 +20,13 @@ LLM_MODELS = ("gpt-4o-mini", "gpt-4o", "gpt-4.1-mini", "claude-3-5-haiku", "clau
 CITIES: dict[str, tuple[str, float, float, int, dict[str, float]]] = {
     "lisbon": ("eu-west", 1.0, 1.00, 10, {"llm_invoke": 3, "http_call": 2, "kv_get": 3, "json_transform": 2}),
     "virginia": ("us-east", 1.0, 1.00, 15, {"llm_invoke": 4, "http_call": 3, "webhook_send": 1, "kv_set": 2}),
-    "singapore": ("ap-southeast", 1.6, 1.10, 3, {"llm_invoke": 2, "fs_read": 2, "shell_lite": 1, "kv_get": 3}),
+    "singapore": (
+        "ap-southeast",
+        1.6,
+        1.10,
+        3,
+        {"llm_invoke": 2, "fs_read": 2, "shell_lite": 1, "kv_get": 3},
+    ),
     "sao-paulo": ("sa-east", 1.9, 1.15, 18, {"llm_invoke": 2, "email_send": 2, "http_call": 3}),
     "mumbai": ("ap-south", 1.8, 1.05, 6, {"llm_invoke": 5, "json_transform": 2, "fs_write": 1}),
 }
@@ -29,8 +35,14 @@ EXTERNAL_URLS = ("https://api.example.com/v1", "https://hooks.partner.io/in", "h
 
 
 def _record(index: int, prefix: str, tenant: str, region: str, seconds: float, plan) -> dict:
-    return {"record_id": f"{prefix}-{index:06d}", "tenant_id": tenant, "region": region,
-            "ts": EPOCH + pd.Timedelta(seconds=float(seconds)), "plan": plan, "noise": ""}
+    return {
+        "record_id": f"{prefix}-{index:06d}",
+        "tenant_id": tenant,
+        "region": region,
+        "ts": EPOCH + pd.Timedelta(seconds=float(seconds)),
+        "plan": plan,
+        "noise": "",
+    }
 
 
 def _step(skill: str, rng: np.random.Generator, external: bool | None = None) -> dict:
@@ -66,10 +78,8 @@ def low_variance(rng: np.random.Generator, rows: int) -> list[dict]:
     records = []
     for i in range(rows):
         tenant = f"tenant-{rng.integers(1, 6):02d}"
-        steps = [_step(str(rng.choice(skills)), rng, external=False)
-                 for _ in range(int(rng.integers(1, 5)))]
-        records.append(_record(i, "lv", tenant, "eu-west", rng.uniform(0, 86_400),
-                               _plan(tenant, steps, 100)))
+        steps = [_step(str(rng.choice(skills)), rng, external=False) for _ in range(int(rng.integers(1, 5)))]
+        records.append(_record(i, "lv", tenant, "eu-west", rng.uniform(0, 86_400), _plan(tenant, steps, 100)))
     return records
 
 
@@ -79,10 +89,17 @@ def high_variance(rng: np.random.Generator, rows: int) -> list[dict]:
     records = []
     for i in range(rows):
         tenant = f"tenant-{rng.integers(1, 6):02d}"
-        steps = [_step(str(rng.choice(skills)), rng, external=True)
-                 for _ in range(int(rng.integers(3, 13)))]
-        records.append(_record(i, "hv", tenant, "us-east", rng.uniform(0, 86_400),
-                               _plan(tenant, steps, int(rng.integers(10, 500)))))
+        steps = [_step(str(rng.choice(skills)), rng, external=True) for _ in range(int(rng.integers(3, 13)))]
+        records.append(
+            _record(
+                i,
+                "hv",
+                tenant,
+                "us-east",
+                rng.uniform(0, 86_400),
+                _plan(tenant, steps, int(rng.integers(10, 500))),
+            )
+        )
     return records
 
 
@@ -93,7 +110,7 @@ def mixed_city(rng: np.random.Generator, rows: int) -> list[dict]:
     for i in range(rows):
         city = str(rng.choice(names))
         region, _, _, busy_hour, weights = CITIES[city]
-        skills, weight = zip(*weights.items())
+        skills, weight = zip(*weights.items(), strict=False)
         p = np.array(weight, dtype=float) / sum(weight)
         steps = [_step(str(rng.choice(skills, p=p)), rng) for _ in range(int(rng.integers(1, 8)))]
         hour = (busy_hour + rng.normal(0, 3)) % 24
@@ -131,15 +148,22 @@ def _inject(plan: dict, kind: str, rng: np.random.Generator):
     elif kind == "out_of_range":
         plan["steps"][0]["params"]["timeout"] = -float(rng.integers(1, 10))
     elif kind == "unknown_skill":
-        plan["steps"].append({"skill": str(rng.choice(["ftp_upload", "gpu_render", "sms_send"])),
-                              "params": {}})
+        plan["steps"].append(
+            {"skill": str(rng.choice(["ftp_upload", "gpu_render", "sms_send"])), "params": {}}
+        )
     elif kind == "malformed":
         return json.dumps(plan)[: int(rng.integers(5, 40))]
     return plan
 
 
-NOISE_KINDS = {"perturbed": 0.08, "duplicated_steps": 0.05, "missing_field": 0.04,
-               "out_of_range": 0.03, "unknown_skill": 0.04, "malformed": 0.03}
+NOISE_KINDS = {
+    "perturbed": 0.08,
+    "duplicated_steps": 0.05,
+    "missing_field": 0.04,
+    "out_of_range": 0.03,
+    "unknown_skill": 0.04,
+    "malformed": 0.03,
+}
 
 
 def noise_injected(rng: np.random.Generator, rows: int) -> list[dict]:

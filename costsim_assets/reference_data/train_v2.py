@@ -23,8 +23,11 @@ SKILL_COST_CENTS = {"email_send": 0.01, "unknown": 10.0}
 def training_steps(prices: PriceTable):
     """Plans from the clean generators, executed once: the latency/failure observations."""
     rng = np.random.default_rng(TRAINING_SEED)
-    records = [r for name in ("low_variance", "high_variance", "mixed_city")
-               for r in GENERATORS[name](rng, TRAINING_PLANS_PER_GENERATOR)]
+    records = [
+        r
+        for name in ("low_variance", "high_variance", "mixed_city")
+        for r in GENERATORS[name](rng, TRAINING_PLANS_PER_GENERATOR)
+    ]
     batch = PlanBatch.from_plans([validate_plan(r["plan"]) for r in records])
     return batch, execute(batch, prices, rng)
 

@@ -28,29 +28,61 @@ CSV_PREFIX = "# summary: "
 REPORT_SUBDIR = ("reports", "divergence")
 FILE_ROUTE = "/reports/files"
 LINK_TTL_S = 7 * 24 * 3600
-MEDIA_TYPES = {"csv": "text/csv", "jsonl": "application/x-ndjson", "parquet": "application/vnd.apache.parquet",
-               "json": "application/json"}
-PAIR_COLUMNS = ("provenance_id", "created_at", "tenant_id", "input_hash", "v1_version", "v2_version",
-                "v1_output_hash", "v2_output_hash", "v1_cost_cents", "v2_cost_cents", "v2_status",
-                "difference", "matched")
+MEDIA_TYPES = {
+    "csv": "text/csv",
+    "jsonl": "application/x-ndjson",
+    "parquet": "application/vnd.apache.parquet",
+    "json": "application/json",
+}
+PAIR_COLUMNS = (
+    "provenance_id",
+    "created_at",
+    "tenant_id",
+    "input_hash",
+    "v1_version",
+    "v2_version",
+    "v1_output_hash",
+    "v2_output_hash",
+    "v1_cost_cents",
+    "v2_cost_cents",
+    "v2_status",
+    "difference",
+    "matched",
+)
 _SOURCE_COLUMNS = {"provenance_id": "id", **{c: c for c in PAIR_COLUMNS[1:11]}}
-_TEXT_COLUMNS = ("provenance_id", "tenant_id", "input_hash", "v1_version", "v2_version", "v1_output_hash",
-                 "v2_output_hash", "v2_status")
+_TEXT_COLUMNS = (
+    "provenance_id",
+    "tenant_id",
+    "input_hash",
+    "v1_version",
+    "v2_version",
+    "v1_output_hash",
+    "v2_output_hash",
+    "v2_status",
+)
 _FILE_NAME = re.compile(r"divergence_(\d{4}-\d{2}-\d{2})\.(csv|jsonl|parquet|json)")
 
 
 def pair_rows(rows: Sequence[dict[str, Any]], rel_tol: float, abs_tol: float) -> pd.DataFrame:
     """One row per evaluable pair (schema errors have no V1 output to compare, so they are left out)."""
-    source = pd.DataFrame([{name: row.get(column) for name, column in _SOURCE_COLUMNS.items()}
-                           for row in rows if row["v2_status"] != SCHEMA_ERROR],
-                          columns=list(_SOURCE_COLUMNS))
+    source = pd.DataFrame(
+        [
+            {name: row.get(column) for name, column in _SOURCE_COLUMNS.items()}
+            for row in rows
+            if row["v2_status"] != SCHEMA_ERROR
+        ],
+        columns=list(_SOURCE_COLUMNS),
+    )
     v1 = pd.to_numeric(source["v1_cost_cents"]).to_numpy(dtype=float)
     v2 = pd.to_numeric(source["v2_cost_cents"]).to_numpy(dtype=float)
     usable = ~source["v2_status"].isin(FAILED_STATUSES).to_numpy() & np.isfinite(v1) & np.isfinite(v2)
     source = source.astype({c: "string" for c in _TEXT_COLUMNS}).assign(
         created_at=pd.to_datetime(source["created_at"], utc=True).astype("datetime64[us, UTC]"),
-        v1_cost_cents=v1, v2_cost_cents=v2, difference=np.where(usable, v2 - v1, np.nan),
-        matched=usable & within_tolerance(v1, v2, rel_tol, abs_tol))
+        v1_cost_cents=v1,
+        v2_cost_cents=v2,
+        difference=np.where(usable, v2 - v1, np.nan),
+        matched=usable & within_tolerance(v1, v2, rel_tol, abs_tol),
+    )
     return source[list(PAIR_COLUMNS)]
 
 
@@ -61,8 +93,13 @@ def divergence_summary_for(rows: Sequence[dict[str, Any]], rel_tol: float, abs_t
     v1 = np.array([row["v1_cost_cents"] for row in rows], dtype=float)[evaluable]
     v2 = np.array([row["v2_cost_cents"] for row in rows], dtype=float)[evaluable]
     summary = divergence_summary(v1, v2, np.isin(statuses[evaluable], FAILED_STATUSES), rel_tol, abs_tol)
-    return {**summary.to_dict(), "n_rows": len(rows), "n_schema_errors": int((~evaluable).sum()),
-            "rel_tol": rel_tol, "abs_tol": abs_tol}
+    return {
+        **summary.to_dict(),
+        "n_rows": len(rows),
+        "n_schema_errors": int((~evaluable).sum()),
+        "rel_tol": rel_tol,
+        "abs_tol": abs_tol,
+    }
 
 
 def summary_json(summary: dict[str, Any]) -> str:
@@ -78,8 +115,10 @@ def _text_timestamps(frame: pd.DataFrame) -> pd.DataFrame:
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """JSON-ready rows at full float precision, with null rather than NaN for missing values."""
     plain = _text_timestamps(frame).astype(object)
-    return [{k: (v.item() if isinstance(v, np.generic) else v) for k, v in row.items()}
-            for row in plain.where(plain.notna(), None).to_dict("records")]
+    return [
+        {k: (v.item() if isinstance(v, np.generic) else v) for k, v in row.items()}
+        for row in plain.where(plain.notna(), None).to_dict("records")
+    ]
 
 
 def csv_chunks(frame: pd.DataFrame, summary: dict[str, Any], chunk_rows: int = 5000) -> Iterator[str]:
@@ -88,21 +127,22 @@ def csv_chunks(frame: pd.DataFrame, summary: dict[str, Any], chunk_rows: int = 5
     text = _text_timestamps(frame)
     yield text.head(0).to_csv(index=False)
     for start in range(0, len(text), chunk_rows):
-        yield text.iloc[start:start + chunk_rows].to_csv(index=False, header=False)
+        yield text.iloc[start : start + chunk_rows].to_csv(index=False, header=False)
 
 
 def jsonl_chunks(frame: pd.DataFrame, summary: dict[str, Any], chunk_rows: int = 5000) -> Iterator[str]:
     """JSON lines in chunks: `{"summary": ...}` first, then one object per pair."""
     yield json.dumps({"summary": summary}, sort_keys=True) + "\n"
     for start in range(0, len(frame), chunk_rows):
-        yield "".join(json.dumps(r) + "\n" for r in _records(frame.iloc[start:start + chunk_rows]))
+        yield "".join(json.dumps(r) + "\n" for r in _records(frame.iloc[start : start + chunk_rows]))
 
 
 def parquet_table(frame: pd.DataFrame, summary: dict[str, Any]) -> pa.Table:
     """The pairs as an Arrow table carrying the summary in its key-value metadata."""
     table = pa.Table.from_pandas(frame, preserve_index=False)
-    return table.replace_schema_metadata({**(table.schema.metadata or {}),
-                                          SUMMARY_KEY: summary_json(summary).encode()})
+    return table.replace_schema_metadata(
+        {**(table.schema.metadata or {}), SUMMARY_KEY: summary_json(summary).encode()}
+    )
 
 
 def parquet_bytes(frame: pd.DataFrame, summary: dict[str, Any]) -> bytes:

@@ -26,8 +26,12 @@ class Evaluated:
 
 def _evaluated(batch: PlanBatch, output) -> list[Evaluated]:
     inputs, outputs = input_hashes(batch), output_hashes(output)
-    return [Evaluated(output.version, inputs[i], output.plan_result(i, batch), outputs[i],
-                      float(output.cost_cents[i])) for i in range(batch.n_plans)]
+    return [
+        Evaluated(
+            output.version, inputs[i], output.plan_result(i, batch), outputs[i], float(output.cost_cents[i])
+        )
+        for i in range(batch.n_plans)
+    ]
 
 
 def evaluate_v1_plans(plans: Sequence[Plan]) -> list[Evaluated]:

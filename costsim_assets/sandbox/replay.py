@@ -43,8 +43,9 @@ def scale_prompts(plan_json: str, factor: float) -> str:
     return json.dumps(plan, sort_keys=True, separators=(",", ":"))
 
 
-def day_sample(requests: pd.DataFrame, day: date, size: int, salt: str = "",
-               prompt_scale: float = 1.0) -> pd.DataFrame:
+def day_sample(
+    requests: pd.DataFrame, day: date, size: int, salt: str = "", prompt_scale: float = 1.0
+) -> pd.DataFrame:
     """`size` requests drawn with replacement, stamped across the day in arrival order."""
     rng = np.random.default_rng(day_seed(day, salt))
     sample = requests.iloc[rng.integers(0, len(requests), size)].reset_index(drop=True)
@@ -56,20 +57,39 @@ def day_sample(requests: pd.DataFrame, day: date, size: int, salt: str = "",
     return sample
 
 
-def _rows(sample: pd.DataFrame, plans: Sequence[Plan], v1: list[Evaluated], v2: list[Evaluated],
-          runtimes: tuple[float, float], day: date) -> list[dict]:
+def _rows(
+    sample: pd.DataFrame,
+    plans: Sequence[Plan],
+    v1: list[Evaluated],
+    v2: list[Evaluated],
+    runtimes: tuple[float, float],
+    day: date,
+) -> list[dict]:
     rows = []
-    for i, (plan, a, b) in enumerate(zip(plans, v1, v2)):
+    for i, (plan, a, b) in enumerate(zip(plans, v1, v2, strict=False)):
         request_id = f"replay-{day.isoformat()}-{i:07d}"
-        rows.append({
-            "id": str(uuid.uuid5(REPLAY_NAMESPACE, request_id)), "created_at": sample["created_at"].iat[i],
-            "tenant_id": plan.tenant_id, "request_id": request_id, "input_hash": a.input_hash,
-            "plan_z": compress(sample["plan_json"].iat[i]), "code_version": code_version(),
-            "v1_version": a.version, "v1_output_hash": a.output_hash, "v1_output_z": compress(a.document),
-            "v1_cost_cents": a.cost_cents, "v1_runtime_ms": runtimes[0], "v2_status": "ok",
-            "v2_version": b.version, "v2_output_hash": b.output_hash, "v2_output_z": compress(b.document),
-            "v2_cost_cents": b.cost_cents, "v2_runtime_ms": runtimes[1],
-        })
+        rows.append(
+            {
+                "id": str(uuid.uuid5(REPLAY_NAMESPACE, request_id)),
+                "created_at": sample["created_at"].iat[i],
+                "tenant_id": plan.tenant_id,
+                "request_id": request_id,
+                "input_hash": a.input_hash,
+                "plan_z": compress(sample["plan_json"].iat[i]),
+                "code_version": code_version(),
+                "v1_version": a.version,
+                "v1_output_hash": a.output_hash,
+                "v1_output_z": compress(a.document),
+                "v1_cost_cents": a.cost_cents,
+                "v1_runtime_ms": runtimes[0],
+                "v2_status": "ok",
+                "v2_version": b.version,
+                "v2_output_hash": b.output_hash,
+                "v2_output_z": compress(b.document),
+                "v2_cost_cents": b.cost_cents,
+                "v2_runtime_ms": runtimes[1],
+            }
+        )
     return rows
 
 
@@ -79,8 +99,15 @@ def _existing_ids(engine: sa.Engine, day: date) -> set[str]:
         return set(conn.execute(query).scalars())
 
 
-def replay_day(engine: sa.Engine, requests: pd.DataFrame, day: date, size: int, v2: V2Evaluator,
-               salt: str = "", prompt_scale: float = 1.0) -> int:
+def replay_day(
+    engine: sa.Engine,
+    requests: pd.DataFrame,
+    day: date,
+    size: int,
+    v2: V2Evaluator,
+    salt: str = "",
+    prompt_scale: float = 1.0,
+) -> int:
     """Write the day's replayed provenance through the sandbox engine; returns rows added."""
     sample = day_sample(requests, day, size, salt, prompt_scale)
     plans = [validate_plan(text) for text in sample["plan_json"]]
@@ -93,5 +120,5 @@ def replay_day(engine: sa.Engine, requests: pd.DataFrame, day: date, size: int, 
     rows = [r for r in _rows(sample, plans, v1, v2_results, runtimes, day) if r["id"] not in existing]
     for start in range(0, len(rows), CHUNK):
         with engine.begin() as conn:
-            insert_provenance(conn, rows[start:start + CHUNK])
+            insert_provenance(conn, rows[start : start + CHUNK])
     return len(rows)

@@ -40,14 +40,23 @@ class ShadowItem:
 class ShadowRecorder:
     """Group-commits provenance rows and runs V2 for them off the request path."""
 
-    def __init__(self, engine: sa.Engine, v2: V2Function, *, time_budget_ms: float = 250.0,
-                 max_batch: int = 1024, v2_linger_s: float = 0.5) -> None:
+    def __init__(
+        self,
+        engine: sa.Engine,
+        v2: V2Function,
+        *,
+        time_budget_ms: float = 250.0,
+        max_batch: int = 1024,
+        v2_linger_s: float = 0.5,
+    ) -> None:
         self.engine, self.v2 = engine, v2
         self.time_budget_ms, self.max_batch, self.v2_linger_s = time_budget_ms, max_batch, v2_linger_s
         self._writes: queue.Queue[ShadowItem | None] = queue.Queue()
         self._v2_jobs: queue.Queue[list[tuple[str, Plan]] | None] = queue.Queue()
-        self._threads = [threading.Thread(target=self._write_loop, name="provenance-writer", daemon=True),
-                         threading.Thread(target=self._v2_loop, name="v2-shadow", daemon=True)]
+        self._threads = [
+            threading.Thread(target=self._write_loop, name="provenance-writer", daemon=True),
+            threading.Thread(target=self._v2_loop, name="v2-shadow", daemon=True),
+        ]
         for thread in self._threads:
             thread.start()
 
@@ -68,10 +77,11 @@ class ShadowRecorder:
         """Queue V2 for rows a previous process committed but never completed."""
         with self.engine.connect() as conn:
             rows = pending_rows(conn, limit=100_000)
-        jobs = [(r["id"], plan) for r in rows
-                if isinstance(plan := validate_plan(decompress(r["plan_z"])), Plan)]
+        jobs = [
+            (r["id"], plan) for r in rows if isinstance(plan := validate_plan(decompress(r["plan_z"])), Plan)
+        ]
         for start in range(0, len(jobs), self.max_batch):
-            self._v2_jobs.put(jobs[start:start + self.max_batch])
+            self._v2_jobs.put(jobs[start : start + self.max_batch])
         return len(jobs)
 
     def _drain(self, first: ShadowItem) -> tuple[list[ShadowItem], bool]:
@@ -135,16 +145,39 @@ class ShadowRecorder:
             results = self.v2([plan for _, plan in jobs])
         except Exception as error:  # V2 failing is data for the canary, never the caller's problem
             elapsed = (time.perf_counter() - started) * 1000
-            return [{"id": row_id, "v2_status": "error", "v2_error": f"{type(error).__name__}: {error}",
-                     "v2_runtime_ms": elapsed / len(jobs)} for row_id, _ in jobs]
+            return [
+                {
+                    "id": row_id,
+                    "v2_status": "error",
+                    "v2_error": f"{type(error).__name__}: {error}",
+                    "v2_runtime_ms": elapsed / len(jobs),
+                }
+                for row_id, _ in jobs
+            ]
         elapsed = (time.perf_counter() - started) * 1000
         if elapsed > self.time_budget_ms:
-            return [{"id": row_id, "v2_status": "timeout", "v2_runtime_ms": elapsed / len(jobs),
-                     "v2_error": f"V2 took {elapsed:.0f} ms for {len(jobs)} plans; budget "
-                                 f"{self.time_budget_ms:.0f} ms"} for row_id, _ in jobs]
-        return [{"id": row_id, "v2_status": "ok", "v2_version": r.version, "v2_output_hash": r.output_hash,
-                 "v2_output_z": compress(r.document), "v2_cost_cents": r.cost_cents,
-                 "v2_runtime_ms": elapsed / len(jobs)} for (row_id, _), r in zip(jobs, results)]
+            return [
+                {
+                    "id": row_id,
+                    "v2_status": "timeout",
+                    "v2_runtime_ms": elapsed / len(jobs),
+                    "v2_error": f"V2 took {elapsed:.0f} ms for {len(jobs)} plans; budget "
+                    f"{self.time_budget_ms:.0f} ms",
+                }
+                for row_id, _ in jobs
+            ]
+        return [
+            {
+                "id": row_id,
+                "v2_status": "ok",
+                "v2_version": r.version,
+                "v2_output_hash": r.output_hash,
+                "v2_output_z": compress(r.document),
+                "v2_cost_cents": r.cost_cents,
+                "v2_runtime_ms": elapsed / len(jobs),
+            }
+            for (row_id, _), r in zip(jobs, results, strict=False)
+        ]
 
     def _complete(self, jobs: list[tuple[str, Plan]], results: list[dict[str, Any]]) -> None:
         try:

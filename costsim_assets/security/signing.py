@@ -54,16 +54,25 @@ def _mac(key: bytes, *parts: str) -> str:
     return hmac.new(key, "\n".join(parts).encode(), hashlib.sha256).hexdigest()
 
 
-def sign_url(keys: SigningKeys, method: str, path: str, resource_id: str, ttl_s: int,
-             now: float | None = None) -> dict[str, str]:
+def sign_url(
+    keys: SigningKeys, method: str, path: str, resource_id: str, ttl_s: int, now: float | None = None
+) -> dict[str, str]:
     """Query parameters (expires, kid, sig) authorising `method path` for `resource_id` until expiry."""
     expires = str(int((time.time() if now is None else now) + ttl_s))
     sig = _mac(keys.keys[keys.active_kid], method.upper(), path, expires, resource_id)
     return {"expires": expires, "kid": keys.active_kid, "sig": sig}
 
 
-def verify_url(keys: SigningKeys, method: str, path: str, resource_id: str, expires: str, kid: str, sig: str,
-               now: float | None = None) -> bool:
+def verify_url(
+    keys: SigningKeys,
+    method: str,
+    path: str,
+    resource_id: str,
+    expires: str,
+    kid: str,
+    sig: str,
+    now: float | None = None,
+) -> bool:
     """True only for an unexpired signature by a known key over exactly these values."""
     key = keys.key(kid)
     expected = _mac(key or _DUMMY_KEY, method.upper(), path, str(expires), resource_id)

@@ -17,8 +17,13 @@ from costsim_assets.simulator.skills import skill_code
 
 # Numeric step features the simulators read; NaN means "parameter absent".
 FEATURES: tuple[str, ...] = (
-    "prompt_chars", "prompt_tokens", "max_tokens", "timeout_s",
-    "payload_bytes", "command_chars", "url_external",
+    "prompt_chars",
+    "prompt_tokens",
+    "max_tokens",
+    "timeout_s",
+    "payload_bytes",
+    "command_chars",
+    "url_external",
 )
 LOCAL_HOST_SUFFIXES = (".local", ".internal", ".svc", ".cluster.local")
 

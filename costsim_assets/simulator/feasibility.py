@@ -5,7 +5,11 @@ from __future__ import annotations
 import numpy as np
 
 STATUSES: tuple[str, ...] = (
-    "FEASIBLE", "BUDGET_INSUFFICIENT", "PERMISSION_DENIED", "RISK_TOO_HIGH", "INVALID_PLAN",
+    "FEASIBLE",
+    "BUDGET_INSUFFICIENT",
+    "PERMISSION_DENIED",
+    "RISK_TOO_HIGH",
+    "INVALID_PLAN",
 )
 STATUS_CODES = {name: code for code, name in enumerate(STATUSES)}
 
@@ -21,7 +25,9 @@ def feasibility_status(
     """Status codes: budget, then permission, then risk, then empty plan, else feasible."""
     return np.select(
         [cost_cents > budget_cents, any_denied, cumulative_risk > risk_threshold, n_steps == 0],
-        [STATUS_CODES[s] for s in ("BUDGET_INSUFFICIENT", "PERMISSION_DENIED",
-                                   "RISK_TOO_HIGH", "INVALID_PLAN")],
+        [
+            STATUS_CODES[s]
+            for s in ("BUDGET_INSUFFICIENT", "PERMISSION_DENIED", "RISK_TOO_HIGH", "INVALID_PLAN")
+        ],
         default=STATUS_CODES["FEASIBLE"],
     ).astype(np.int8)

@@ -55,8 +55,7 @@ _BLAKE2B_256 = partial(hashlib.blake2b, digest_size=32)
 _HEX = methodcaller("hexdigest")
 
 
-def _segment_hashes(prefix: bytes, plans: np.ndarray, steps: np.ndarray,
-                    offsets: np.ndarray) -> list[str]:
+def _segment_hashes(prefix: bytes, plans: np.ndarray, steps: np.ndarray, offsets: np.ndarray) -> list[str]:
     """blake2b-256(prefix | plan record | its step records) per plan, grouped by step count."""
     counts = np.diff(offsets)
     result: list[str] = [""] * len(counts)
@@ -64,13 +63,18 @@ def _segment_hashes(prefix: bytes, plans: np.ndarray, steps: np.ndarray,
     for count in np.unique(counts):
         members = np.flatnonzero(counts == count)
         index = offsets[members][:, None] + np.arange(count)
-        rows = np.hstack([np.broadcast_to(head, (len(members), len(head))), plans[members],
-                          steps[index].reshape(len(members), -1)])
+        rows = np.hstack(
+            [
+                np.broadcast_to(head, (len(members), len(head))),
+                plans[members],
+                steps[index].reshape(len(members), -1),
+            ]
+        )
         records = rows.view(f"V{rows.shape[1]}").ravel().tolist()
         digests = list(map(_HEX, map(_BLAKE2B_256, records)))  # C-level loop: no Python frame per plan
         if len(members) == len(counts):
             return digests
-        for plan, digest in zip(members.tolist(), digests):
+        for plan, digest in zip(members.tolist(), digests, strict=False):
             result[plan] = digest
     return result
 
@@ -78,11 +82,21 @@ def _segment_hashes(prefix: bytes, plans: np.ndarray, steps: np.ndarray,
 def input_hashes(batch: PlanBatch) -> list[str]:
     """Hex sha256 of each plan's normalized content."""
     allowed = _digests(tuple("\x1f".join(s) for s in batch.allowed_sets), batch.allowed_key)
-    plans = _records({"budget": batch.budget_cents, "risk": batch.risk_threshold,
-                      "allowed": allowed, "n_steps": batch.n_steps.astype(np.float64)})
-    steps = _records({"skill": _digests(batch.skill_names, batch.step_skill_id),
-                      "model": _digests(batch.model_names, batch.step_model_id),
-                      **{name: batch.feature(name) for name in FEATURES}})
+    plans = _records(
+        {
+            "budget": batch.budget_cents,
+            "risk": batch.risk_threshold,
+            "allowed": allowed,
+            "n_steps": batch.n_steps.astype(np.float64),
+        }
+    )
+    steps = _records(
+        {
+            "skill": _digests(batch.skill_names, batch.step_skill_id),
+            "model": _digests(batch.model_names, batch.step_model_id),
+            **{name: batch.feature(name) for name in FEATURES},
+        }
+    )
     return _segment_hashes(INPUT_SCHEMA, plans, steps, batch.step_offsets)
 
 
@@ -91,10 +105,18 @@ def output_hashes(output: SimulationOutput) -> list[str]:
     n_plans = len(output.status)
     version = np.full(n_plans, name_digest(output.version), dtype="V16")
     intervals = {name: output.intervals.get(name, np.full(n_plans, np.nan)) for name in INTERVAL_FIELDS}
-    plans = _records({"version": version, "status": output.status.astype(np.float64),
-                      "cost": output.cost_cents, "duration": output.duration_ms,
-                      "remaining": output.budget_remaining_cents, "risk": output.cumulative_risk,
-                      **intervals})
-    steps = _records({"cost": output.step_cost_cents, "latency": output.step_latency_ms,
-                      "p": output.step_failure_p})
+    plans = _records(
+        {
+            "version": version,
+            "status": output.status.astype(np.float64),
+            "cost": output.cost_cents,
+            "duration": output.duration_ms,
+            "remaining": output.budget_remaining_cents,
+            "risk": output.cumulative_risk,
+            **intervals,
+        }
+    )
+    steps = _records(
+        {"cost": output.step_cost_cents, "latency": output.step_latency_ms, "p": output.step_failure_p}
+    )
     return _segment_hashes(OUTPUT_SCHEMA, plans, steps, output.step_offsets)

@@ -12,14 +12,20 @@ from costsim_assets.simulator.feasibility import STATUS_CODES, STATUSES
 from costsim_assets.simulator.skills import ALL_SKILL_LABELS, UNKNOWN_CODE
 
 RISK_TYPES: dict[str, str] = {
-    "http_call": "timeout", "llm_invoke": "rate_limit", "json_transform": "transform_error",
-    "fs_read": "not_found", "fs_write": "permission", "shell_lite": "timeout",
-    "kv_get": "not_found", "kv_set": "quota", "webhook_send": "timeout",
-    "email_send": "delivery", "unknown": "unknown",
+    "http_call": "timeout",
+    "llm_invoke": "rate_limit",
+    "json_transform": "transform_error",
+    "fs_read": "not_found",
+    "fs_write": "permission",
+    "shell_lite": "timeout",
+    "kv_get": "not_found",
+    "kv_set": "quota",
+    "webhook_send": "timeout",
+    "email_send": "delivery",
+    "unknown": "unknown",
 }
 REPORTED_RISK_ABOVE = 0.05
-INTERVAL_FIELDS = ("cost_low_cents", "cost_high_cents", "duration_low_ms", "duration_high_ms",
-                   "confidence")
+INTERVAL_FIELDS = ("cost_low_cents", "cost_high_cents", "duration_low_ms", "duration_high_ms", "confidence")
 
 
 @dataclass(frozen=True)
@@ -57,13 +63,22 @@ class SimulationOutput:
             "cumulative_risk": float(self.cumulative_risk[index]),
             "steps": steps,
             "risks": [
-                {"step_index": s["index"], "skill": s["skill"], "risk_type": s["risk_type"],
-                 "probability": s["failure_probability"]}
-                for s in steps if s["failure_probability"] > REPORTED_RISK_ABOVE
+                {
+                    "step_index": s["index"],
+                    "skill": s["skill"],
+                    "risk_type": s["risk_type"],
+                    "probability": s["failure_probability"],
+                }
+                for s in steps
+                if s["failure_probability"] > REPORTED_RISK_ABOVE
             ],
-            "warnings": list(dict.fromkeys(
-                f"unknown skill '{s['skill']}' estimated with default values"
-                for s in steps if not s["known"])),
+            "warnings": list(
+                dict.fromkeys(
+                    f"unknown skill '{s['skill']}' estimated with default values"
+                    for s in steps
+                    if not s["known"]
+                )
+            ),
         }
         for name, values in self.intervals.items():
             result[name] = float(values[index])
@@ -78,13 +93,15 @@ def _step_documents(output: SimulationOutput, batch: PlanBatch, index: int, mone
     start, stop = output.step_offsets[index], output.step_offsets[index + 1]
     for position, step in enumerate(range(start, stop)):
         label = ALL_SKILL_LABELS[codes[step]]
-        documents.append({
-            "index": position,
-            "skill": batch.step_skill_name(step),
-            "cost_cents": money(output.step_cost_cents[step]),
-            "latency_ms": float(output.step_latency_ms[step]),
-            "failure_probability": float(output.step_failure_p[step]),
-            "risk_type": RISK_TYPES[label],
-            "known": bool(codes[step] != UNKNOWN_CODE),
-        })
+        documents.append(
+            {
+                "index": position,
+                "skill": batch.step_skill_name(step),
+                "cost_cents": money(output.step_cost_cents[step]),
+                "latency_ms": float(output.step_latency_ms[step]),
+                "failure_probability": float(output.step_failure_p[step]),
+                "risk_type": RISK_TYPES[label],
+                "known": bool(codes[step] != UNKNOWN_CODE),
+            }
+        )
     return documents

@@ -7,6 +7,7 @@ reason) so a batch keeps going and the errors can be counted and stored for insp
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -56,7 +57,7 @@ def _is_int(value: Any) -> bool:
 
 
 def _is_number(value: Any) -> bool:
-    return (_is_int(value) or isinstance(value, float)) and value == value
+    return (_is_int(value) or isinstance(value, float)) and math.isfinite(value)
 
 
 def _check_params(params: Any, path: str) -> list[SchemaIssue]:
@@ -72,8 +73,14 @@ def _check_params(params: Any, path: str) -> list[SchemaIssue]:
             expected = "an integer" if kind is int else "a number"
             issues.append(SchemaIssue(f"{path}.{name}", f"must be {expected}"))
         elif value < lower or (name == "timeout" and value == 0):
-            issues.append(SchemaIssue(f"{path}.{name}", f"out of range (must be > {lower})"
-                                      if name == "timeout" else f"out of range (must be >= {lower})"))
+            issues.append(
+                SchemaIssue(
+                    f"{path}.{name}",
+                    f"out of range (must be > {lower})"
+                    if name == "timeout"
+                    else f"out of range (must be >= {lower})",
+                )
+            )
     for name in STRING_PARAMS:
         if name in params and not isinstance(params[name], str):
             issues.append(SchemaIssue(f"{path}.{name}", "must be a string"))
@@ -111,8 +118,9 @@ def _check_plan_fields(raw: Mapping[str, Any]) -> list[SchemaIssue]:
     if not isinstance(tenant, str) or not tenant.strip():
         issues.append(SchemaIssue("tenant_id", "must be a non-empty string"))
     allowed = raw.get("allowed_skills")
-    if allowed is not None and (not isinstance(allowed, list)
-                                or not all(isinstance(s, str) for s in allowed)):
+    if allowed is not None and (
+        not isinstance(allowed, list) or not all(isinstance(s, str) for s in allowed)
+    ):
         issues.append(SchemaIssue("allowed_skills", "must be a list of strings"))
     risk = raw.get("risk_threshold", DEFAULT_RISK_THRESHOLD)
     if not _is_number(risk) or not 0.0 <= risk <= 1.0:

@@ -25,14 +25,17 @@ class PriceTable:
         return entry["input"] * CENTS_PER_USD_PER_MTOK, entry["output"] * CENTS_PER_USD_PER_MTOK
 
     def to_dict(self) -> dict:
-        return {"price_table_version": self.version, "source": self.source,
-                "default_model": self.default_model, "models": self.models,
-                "unit": "USD per 1,000,000 tokens"}
+        return {
+            "price_table_version": self.version,
+            "source": self.source,
+            "default_model": self.default_model,
+            "models": self.models,
+            "unit": "USD per 1,000,000 tokens",
+        }
 
     @classmethod
     def from_dict(cls, data: dict) -> PriceTable:
-        return cls(data["price_table_version"], data["source"], data["default_model"],
-                   data["models"])
+        return cls(data["price_table_version"], data["source"], data["default_model"], data["models"])
 
 
 def load_price_table(name: str = PRICE_TABLE_FILE) -> PriceTable:

@@ -5,8 +5,16 @@ from __future__ import annotations
 import numpy as np
 
 KNOWN_SKILLS: tuple[str, ...] = (
-    "http_call", "llm_invoke", "json_transform", "fs_read", "fs_write",
-    "shell_lite", "kv_get", "kv_set", "webhook_send", "email_send",
+    "http_call",
+    "llm_invoke",
+    "json_transform",
+    "fs_read",
+    "fs_write",
+    "shell_lite",
+    "kv_get",
+    "kv_set",
+    "webhook_send",
+    "email_send",
 )
 UNKNOWN_SKILL = "unknown"
 SKILL_CODES: dict[str, int] = {name: code for code, name in enumerate(KNOWN_SKILLS)}

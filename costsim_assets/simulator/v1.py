@@ -39,8 +39,9 @@ def _llm_cost(batch: PlanBatch) -> np.ndarray:
     """max(5, prompt_chars // 1000), prompt_chars = len(prompt) or 4 x prompt_tokens."""
     chars = batch.feature("prompt_chars")
     chars = np.where(np.isnan(chars), V1_CHARS_PER_TOKEN * batch.feature("prompt_tokens"), chars)
-    return np.where(np.isnan(chars), V1_LLM_MIN_COST,
-                    np.maximum(V1_LLM_MIN_COST, np.floor_divide(chars, 1000)))
+    return np.where(
+        np.isnan(chars), V1_LLM_MIN_COST, np.maximum(V1_LLM_MIN_COST, np.floor_divide(chars, 1000))
+    )
 
 
 def _http_latency(batch: PlanBatch, default: np.ndarray) -> np.ndarray:
@@ -61,12 +62,24 @@ def evaluate_v1(batch: PlanBatch) -> SimulationOutput:
     offsets = batch.step_offsets
     cost = segment_sum(step_cost, offsets)
     risk = cumulative_risk(step_p, offsets)
-    status = feasibility_status(cost, batch.budget_cents, segment_any(~batch.step_permitted, offsets),
-                                risk, batch.risk_threshold, batch.n_steps)
+    status = feasibility_status(
+        cost,
+        batch.budget_cents,
+        segment_any(~batch.step_permitted, offsets),
+        risk,
+        batch.risk_threshold,
+        batch.n_steps,
+    )
     return SimulationOutput(
-        version=V1_VERSION, status=status, cost_cents=cost,
+        version=V1_VERSION,
+        status=status,
+        cost_cents=cost,
         duration_ms=segment_sum(step_latency, offsets),
-        budget_remaining_cents=batch.budget_cents - cost, cumulative_risk=risk,
-        step_offsets=offsets, step_cost_cents=step_cost, step_latency_ms=step_latency,
-        step_failure_p=step_p, whole_cents=True,
+        budget_remaining_cents=batch.budget_cents - cost,
+        cumulative_risk=risk,
+        step_offsets=offsets,
+        step_cost_cents=step_cost,
+        step_latency_ms=step_latency,
+        step_failure_p=step_p,
+        whole_cents=True,
     )

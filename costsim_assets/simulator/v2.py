@@ -33,11 +33,13 @@ def _step_prices(batch: PlanBatch, model: V2Model) -> tuple[np.ndarray, np.ndarr
 def _llm_estimates(batch: PlanBatch, model: V2Model) -> dict[str, np.ndarray]:
     """Expected cost/latency and the 80 % cost interval of every step as if it were llm_invoke."""
     in_tokens = _input_tokens(batch, model)
-    bins = np.clip(np.searchsorted(model.context_edges, in_tokens, side="right") - 1,
-                   0, len(model.output_mean) - 1)
+    bins = np.clip(
+        np.searchsorted(model.context_edges, in_tokens, side="right") - 1, 0, len(model.output_mean) - 1
+    )
     cap = batch.feature("max_tokens")
-    out_mean, out_low, out_high = (np.fmin(table[bins], cap) for table in
-                                   (model.output_mean, model.output_low, model.output_high))
+    out_mean, out_low, out_high = (
+        np.fmin(table[bins], cap) for table in (model.output_mean, model.output_low, model.output_high)
+    )
     price_in, price_out = _step_prices(batch, model)
     intercept, per_in, per_out = model.llm_latency_coef
     return {
@@ -70,8 +72,14 @@ def evaluate_v2(batch: PlanBatch, model: V2Model) -> SimulationOutput:
     offsets = batch.step_offsets
     cost = segment_sum(step_cost, offsets)
     risk = cumulative_risk(step_p, offsets)
-    status = feasibility_status(cost, batch.budget_cents, segment_any(~batch.step_permitted, offsets),
-                                risk, batch.risk_threshold, batch.n_steps)
+    status = feasibility_status(
+        cost,
+        batch.budget_cents,
+        segment_any(~batch.step_permitted, offsets),
+        risk,
+        batch.risk_threshold,
+        batch.n_steps,
+    )
     intervals = {
         "cost_low_cents": segment_sum(np.where(is_llm, llm["cost_low"], fixed_cost), offsets),
         "cost_high_cents": segment_sum(np.where(is_llm, llm["cost_high"], fixed_cost), offsets),
@@ -80,9 +88,15 @@ def evaluate_v2(batch: PlanBatch, model: V2Model) -> SimulationOutput:
         "confidence": np.full(batch.n_plans, model.interval_coverage),
     }
     return SimulationOutput(
-        version=model.version, status=status, cost_cents=cost,
+        version=model.version,
+        status=status,
+        cost_cents=cost,
         duration_ms=segment_sum(step_latency, offsets),
-        budget_remaining_cents=batch.budget_cents - cost, cumulative_risk=risk,
-        step_offsets=offsets, step_cost_cents=step_cost, step_latency_ms=step_latency,
-        step_failure_p=step_p, intervals=intervals,
+        budget_remaining_cents=batch.budget_cents - cost,
+        cumulative_risk=risk,
+        step_offsets=offsets,
+        step_cost_cents=step_cost,
+        step_latency_ms=step_latency,
+        step_failure_p=step_p,
+        intervals=intervals,
     )

@@ -40,9 +40,14 @@ def fit_output_tokens(context: np.ndarray, generated: np.ndarray) -> dict:
         mean.append(sample.mean())
         low.append(np.percentile(sample, INTERVAL_PERCENTILES[0]))
         high.append(np.percentile(sample, INTERVAL_PERCENTILES[1]))
-    return {"context_edges": list(CONTEXT_EDGES), "mean": _rounded(mean), "low": _rounded(low),
-            "high": _rounded(high), "train_counts": counts,
-            "interval_percentiles": list(INTERVAL_PERCENTILES)}
+    return {
+        "context_edges": list(CONTEXT_EDGES),
+        "mean": _rounded(mean),
+        "low": _rounded(low),
+        "high": _rounded(high),
+        "train_counts": counts,
+        "interval_percentiles": list(INTERVAL_PERCENTILES),
+    }
 
 
 def interval_coverage(output_model: dict, context: np.ndarray, generated: np.ndarray) -> float:
@@ -62,8 +67,11 @@ def fit_llm_latency(in_tokens: np.ndarray, out_tokens: np.ndarray, latency_ms: n
     """latency = intercept + prefill per input token + decode per generated token (least squares)."""
     design = np.column_stack([np.ones(len(in_tokens)), in_tokens, out_tokens])
     coef = np.linalg.lstsq(design, latency_ms, rcond=None)[0]
-    return {"terms": ["intercept", "per_input_token", "per_output_token"], "coef": _rounded(coef),
-            "log_sigma": round(_log_sigma(latency_ms, design @ coef), 9)}
+    return {
+        "terms": ["intercept", "per_input_token", "per_output_token"],
+        "coef": _rounded(coef),
+        "log_sigma": round(_log_sigma(latency_ms, design @ coef), 9),
+    }
 
 
 def fit_skill_latency(batch: PlanBatch, latency_ms: np.ndarray) -> dict:
@@ -77,8 +85,10 @@ def fit_skill_latency(batch: PlanBatch, latency_ms: np.ndarray) -> dict:
             models[label] = dict(UNOBSERVED_LATENCY)
             continue
         coef = np.linalg.lstsq(design[rows], latency_ms[rows], rcond=None)[0]
-        models[label] = {"coef": _rounded(coef),
-                         "log_sigma": round(_log_sigma(latency_ms[rows], design[rows] @ coef), 9)}
+        models[label] = {
+            "coef": _rounded(coef),
+            "log_sigma": round(_log_sigma(latency_ms[rows], design[rows] @ coef), 9),
+        }
     return models
 
 
@@ -88,8 +98,11 @@ def fit_failure_rates(batch: PlanBatch, failed: np.ndarray) -> dict[str, float]:
     rates = {}
     for code, label in enumerate(ALL_SKILL_LABELS):
         seen = codes == code
-        rates[label] = (round(float((failed[seen].sum() + 1) / (seen.sum() + 2)), 9)
-                        if seen.any() else UNOBSERVED_FAILURE_P)
+        rates[label] = (
+            round(float((failed[seen].sum() + 1) / (seen.sum() + 2)), 9)
+            if seen.any()
+            else UNOBSERVED_FAILURE_P
+        )
     return rates
 
 
@@ -115,8 +128,9 @@ def build_artifact(
         "chars_per_token": CHARS_PER_TOKEN,
         "default_prompt_tokens": round(float(np.median(trace_train[0])), 9),
         "output_tokens": output_model,
-        "llm_latency": fit_llm_latency(step_in_tokens[is_llm], step_out_tokens[is_llm],
-                                       step_latency_ms[is_llm]),
+        "llm_latency": fit_llm_latency(
+            step_in_tokens[is_llm], step_out_tokens[is_llm], step_latency_ms[is_llm]
+        ),
         "latency": fit_skill_latency(steps, step_latency_ms),
         "latency_design": list(LATENCY_DESIGN),
         "failure_p": fit_failure_rates(steps, step_failed),

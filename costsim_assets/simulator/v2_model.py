@@ -32,12 +32,14 @@ def latency_design(batch: PlanBatch) -> np.ndarray:
     A network call without a URL counts as external (the slow, conservative case).
     """
     network = np.isin(batch.step_skill_code, NETWORK_SKILLS)
-    return np.column_stack([
-        np.ones(len(batch.step_skill_id)),
-        np.nan_to_num(batch.feature("payload_bytes")) / 1000.0,
-        np.nan_to_num(batch.feature("command_chars")),
-        np.where(network, np.nan_to_num(batch.feature("url_external"), nan=1.0), 0.0),
-    ])
+    return np.column_stack(
+        [
+            np.ones(len(batch.step_skill_id)),
+            np.nan_to_num(batch.feature("payload_bytes")) / 1000.0,
+            np.nan_to_num(batch.feature("command_chars")),
+            np.where(network, np.nan_to_num(batch.feature("url_external"), nan=1.0), 0.0),
+        ]
+    )
 
 
 def canonical_json(data: dict) -> bytes:

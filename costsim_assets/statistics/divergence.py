@@ -55,7 +55,10 @@ def divergence_summary(
     if n_pairs < MIN_SAMPLE_SIZE:
         return DivergenceSummary(
             **{**nan_fields(DivergenceSummary), "fail_ratio": fail_ratio},
-            status="no_data", n_pairs=n_pairs, n_evaluations=v1.size, outlier_count=None,
+            status="no_data",
+            n_pairs=n_pairs,
+            n_evaluations=v1.size,
+            outlier_count=None,
         )
     return _summary(v1[usable], v2[usable], fail_ratio, v1.size, (rel_tol, abs_tol))
 

@@ -70,27 +70,21 @@ def binned_distribution(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
     return counts / sample.size
 
 
-def kl_divergence(
-    reference: np.ndarray, current: np.ndarray, n_bins: int = DEFAULT_BINS
-) -> float:
+def kl_divergence(reference: np.ndarray, current: np.ndarray, n_bins: int = DEFAULT_BINS) -> float:
     """KL(reference || current) in nats over smoothed shared bins; NaN if either side is empty."""
     if not _both_have_values(reference, current):
         return math.nan
     return _kl(*_smoothed_pair(reference, current, n_bins))
 
 
-def js_distance(
-    reference: np.ndarray, current: np.ndarray, n_bins: int = DEFAULT_BINS
-) -> float:
+def js_distance(reference: np.ndarray, current: np.ndarray, n_bins: int = DEFAULT_BINS) -> float:
     """Jensen-Shannon distance (base 2, in [0, 1]) on the same bins; NaN if a side is empty."""
     if not _both_have_values(reference, current):
         return math.nan
     return _js(*_smoothed_pair(reference, current, n_bins))
 
 
-def drift_score(
-    reference: np.ndarray, current: np.ndarray, n_bins: int = DEFAULT_BINS
-) -> DriftResult:
+def drift_score(reference: np.ndarray, current: np.ndarray, n_bins: int = DEFAULT_BINS) -> DriftResult:
     """Threshold-ready drift: JS distance plus KL, or no_data when either sample is too small."""
     n_reference = finite_values(reference).size
     n_current = finite_values(current).size
@@ -105,9 +99,7 @@ def _both_have_values(reference: np.ndarray, current: np.ndarray) -> bool:
     return finite_values(reference).size > 0 and finite_values(current).size > 0
 
 
-def _smoothed_pair(
-    reference: np.ndarray, current: np.ndarray, n_bins: int
-) -> tuple[np.ndarray, np.ndarray]:
+def _smoothed_pair(reference: np.ndarray, current: np.ndarray, n_bins: int) -> tuple[np.ndarray, np.ndarray]:
     """Bin both samples on reference-fitted edges, then smooth each distribution once."""
     edges = quantile_bin_edges(reference, n_bins)
     p = _smooth(binned_distribution(reference, edges))

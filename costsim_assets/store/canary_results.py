@@ -14,6 +14,13 @@ def record_canary_result(conn: sa.Connection, **values: Any) -> int:
 
 
 def latest_canary_result(conn: sa.Connection) -> dict[str, Any] | None:
-    row = conn.execute(sa.select(canary_results).order_by(canary_results.c.created_at.desc(),
-                                                          canary_results.c.id.desc()).limit(1)).mappings().first()
+    row = (
+        conn.execute(
+            sa.select(canary_results)
+            .order_by(canary_results.c.created_at.desc(), canary_results.c.id.desc())
+            .limit(1)
+        )
+        .mappings()
+        .first()
+    )
     return dict(row) if row else None

@@ -62,7 +62,8 @@ def provision_sandbox_role(connection: sa.Connection, role: str, password: str) 
     connection.exec_driver_sql(f"REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {quoted}")
     connection.exec_driver_sql(f"GRANT USAGE ON SCHEMA {SANDBOX_SCHEMA} TO {quoted}")
     connection.exec_driver_sql(
-        f"GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA {SANDBOX_SCHEMA} TO {quoted}")
+        f"GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA {SANDBOX_SCHEMA} TO {quoted}"
+    )
 
 
 APPEND_ONLY_TABLES = ("status_history", "status_history_exports")
@@ -77,8 +78,9 @@ def provision_app_role(connection: sa.Connection, role: str, password: str) -> N
     quoted = connection.dialect.identifier_preparer.quote(role)
     exists = connection.execute(sa.text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role}).first()
     verb = "ALTER" if exists else "CREATE"
-    connection.exec_driver_sql(f"{verb} ROLE {quoted} LOGIN NOSUPERUSER NOBYPASSRLS PASSWORD %(p)s",
-                               {"p": password})
+    connection.exec_driver_sql(
+        f"{verb} ROLE {quoted} LOGIN NOSUPERUSER NOBYPASSRLS PASSWORD %(p)s", {"p": password}
+    )
     connection.exec_driver_sql(f"REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {quoted}")
     connection.exec_driver_sql(f"GRANT USAGE ON SCHEMA public TO {quoted}")
     connection.exec_driver_sql(f"GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA public TO {quoted}")
@@ -93,8 +95,9 @@ def _ensure_parent_dir(url: sa.URL) -> None:
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
 
 
-def _configure_sqlite(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry,
-                      attach: str | None) -> None:
+def _configure_sqlite(
+    dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry, attach: str | None
+) -> None:
     """Enforce foreign keys, allow concurrent readers, wait for writers, let SQLAlchemy own BEGIN,
     and attach the sandbox file as schema `sandbox`."""
     dbapi_connection.isolation_level = None  # type: ignore[attr-defined]

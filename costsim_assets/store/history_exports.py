@@ -20,6 +20,9 @@ def record_export(conn: sa.Connection, row: Mapping[str, Any]) -> None:
 def find_export(conn: sa.Connection, export_id: str) -> dict[str, Any] | None:
     """One export by id, across tenants: the caller must then check the signed tenant_id."""
     tenant_scope(conn, None)
-    row = conn.execute(sa.select(status_history_exports)
-                       .where(status_history_exports.c.id == export_id)).mappings().first()
+    row = (
+        conn.execute(sa.select(status_history_exports).where(status_history_exports.c.id == export_id))
+        .mappings()
+        .first()
+    )
     return dict(row) if row else None

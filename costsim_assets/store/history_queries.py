@@ -41,8 +41,14 @@ def _history_query(tenant_id: str | None, filters: Mapping[str, str | None]) -> 
     return query
 
 
-def history_page(conn: sa.Connection, *, tenant_id: str | None, filters: Mapping[str, str | None],
-                 after_id: int | None, limit: int) -> list[dict[str, Any]]:
+def history_page(
+    conn: sa.Connection,
+    *,
+    tenant_id: str | None,
+    filters: Mapping[str, str | None],
+    after_id: int | None,
+    limit: int,
+) -> list[dict[str, Any]]:
     """Up to `limit` rows with id > after_id: ids only grow, so later inserts land on later pages."""
     tenant_scope(conn, tenant_id)
     query = _history_query(tenant_id, filters).limit(limit)
@@ -51,8 +57,13 @@ def history_page(conn: sa.Connection, *, tenant_id: str | None, filters: Mapping
     return [dict(row) for row in conn.execute(query).mappings()]
 
 
-def iter_history(conn: sa.Connection, *, tenant_id: str | None, filters: Mapping[str, str | None],
-                 batch: int = EXPORT_BATCH) -> Iterator[dict[str, Any]]:
+def iter_history(
+    conn: sa.Connection,
+    *,
+    tenant_id: str | None,
+    filters: Mapping[str, str | None],
+    batch: int = EXPORT_BATCH,
+) -> Iterator[dict[str, Any]]:
     """Every matching row through a server-side cursor, `batch` rows in memory at a time."""
     tenant_scope(conn, tenant_id)
     streaming = conn.execution_options(stream_results=True, yield_per=batch)

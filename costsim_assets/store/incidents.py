@@ -15,8 +15,11 @@ from costsim_assets.store.tables import alert_deliveries, incidents
 
 def open_incident(conn: sa.Connection, **values: Any) -> bool:
     """Insert the incident unless one of the same kind and day exists; True when inserted."""
-    exists = conn.execute(sa.select(incidents.c.id).where(incidents.c.kind == values["kind"],
-                                                          incidents.c.partition_key == values["partition_key"])).first()
+    exists = conn.execute(
+        sa.select(incidents.c.id).where(
+            incidents.c.kind == values["kind"], incidents.c.partition_key == values["partition_key"]
+        )
+    ).first()
     if exists:
         return False
     return _insert_unless_duplicate(conn, sa.insert(incidents).values(**values))
@@ -33,8 +36,9 @@ def _insert_unless_duplicate(conn: sa.Connection, statement: sa.Insert) -> bool:
 
 
 def set_incident_files(conn: sa.Connection, incident_id: str, json_path: str, md_path: str) -> None:
-    conn.execute(sa.update(incidents).where(incidents.c.id == incident_id)
-                 .values(json_path=json_path, md_path=md_path))
+    conn.execute(
+        sa.update(incidents).where(incidents.c.id == incident_id).values(json_path=json_path, md_path=md_path)
+    )
 
 
 def list_incidents(conn: sa.Connection) -> list[dict[str, Any]]:
@@ -43,16 +47,25 @@ def list_incidents(conn: sa.Connection) -> list[dict[str, Any]]:
 
 def claim_delivery(conn: sa.Connection, dedupe_key: str, channel: str, payload: dict) -> bool:
     """Reserve the right to send this alert once; False when someone already did."""
-    return _insert_unless_duplicate(conn, sa.insert(alert_deliveries).values(
-        dedupe_key=dedupe_key, channel=channel, status="sending", attempts=0, payload=payload))
+    return _insert_unless_duplicate(
+        conn,
+        sa.insert(alert_deliveries).values(
+            dedupe_key=dedupe_key, channel=channel, status="sending", attempts=0, payload=payload
+        ),
+    )
 
 
-def finish_delivery(conn: sa.Connection, dedupe_key: str, channel: str, *, status: str, attempts: int,
-                    last_error: str | None) -> None:
-    conn.execute(sa.update(alert_deliveries).where(alert_deliveries.c.dedupe_key == dedupe_key,
-                                                   alert_deliveries.c.channel == channel)
-                 .values(status=status, attempts=attempts, last_error=last_error))
+def finish_delivery(
+    conn: sa.Connection, dedupe_key: str, channel: str, *, status: str, attempts: int, last_error: str | None
+) -> None:
+    conn.execute(
+        sa.update(alert_deliveries)
+        .where(alert_deliveries.c.dedupe_key == dedupe_key, alert_deliveries.c.channel == channel)
+        .values(status=status, attempts=attempts, last_error=last_error)
+    )
 
 
 def list_deliveries(conn: sa.Connection) -> list[dict[str, Any]]:
-    return [dict(r) for r in conn.execute(sa.select(alert_deliveries).order_by(alert_deliveries.c.id)).mappings()]
+    return [
+        dict(r) for r in conn.execute(sa.select(alert_deliveries).order_by(alert_deliveries.c.id)).mappings()
+    ]

@@ -12,8 +12,15 @@ import sqlalchemy as sa
 
 from costsim_assets.store.tables import provenance
 
-V2_COLUMNS = ("v2_status", "v2_version", "v2_output_hash", "v2_output_z", "v2_cost_cents",
-              "v2_runtime_ms", "v2_error")
+V2_COLUMNS = (
+    "v2_status",
+    "v2_version",
+    "v2_output_hash",
+    "v2_output_z",
+    "v2_cost_cents",
+    "v2_runtime_ms",
+    "v2_error",
+)
 
 
 def compress(document: Any) -> bytes:
@@ -33,24 +40,39 @@ def complete_v2(conn: sa.Connection, results: Sequence[dict[str, Any]]) -> int:
     """Fill in V2's part of pending rows; rows already completed are left alone (idempotent)."""
     if not results:
         return 0
-    statement = (sa.update(provenance)
-                 .where(provenance.c.id == sa.bindparam("row_id"))
-                 .where(provenance.c.v2_status == "pending")
-                 .values({c: sa.bindparam(c) for c in V2_COLUMNS}))
-    return conn.execute(statement, [{"row_id": r["id"], **{c: r.get(c) for c in V2_COLUMNS}}
-                                    for r in results]).rowcount
+    statement = (
+        sa.update(provenance)
+        .where(provenance.c.id == sa.bindparam("row_id"))
+        .where(provenance.c.v2_status == "pending")
+        .values({c: sa.bindparam(c) for c in V2_COLUMNS})
+    )
+    return conn.execute(
+        statement, [{"row_id": r["id"], **{c: r.get(c) for c in V2_COLUMNS}} for r in results]
+    ).rowcount
 
 
 def pending_rows(conn: sa.Connection, limit: int = 1000) -> list[dict[str, Any]]:
     """Rows whose V2 evaluation never finished (e.g. the process died): re-run after restart."""
-    query = (sa.select(provenance.c.id, provenance.c.plan_z).where(provenance.c.v2_status == "pending")
-             .order_by(provenance.c.created_at).limit(limit))
+    query = (
+        sa.select(provenance.c.id, provenance.c.plan_z)
+        .where(provenance.c.v2_status == "pending")
+        .order_by(provenance.c.created_at)
+        .limit(limit)
+    )
     return [dict(r) for r in conn.execute(query).mappings()]
 
 
-def query_provenance(conn: sa.Connection, *, tenant_id: str | None, start: datetime, end: datetime,
-                     v2_version: str | None = None, input_hash: str | None = None,
-                     limit: int | None = None, v1_version: str | None = None) -> list[dict[str, Any]]:
+def query_provenance(
+    conn: sa.Connection,
+    *,
+    tenant_id: str | None,
+    start: datetime,
+    end: datetime,
+    v2_version: str | None = None,
+    input_hash: str | None = None,
+    limit: int | None = None,
+    v1_version: str | None = None,
+) -> list[dict[str, Any]]:
     """Rows in [start, end) for one tenant (None = every tenant: admin and canary only)."""
     query = sa.select(provenance).where(provenance.c.created_at >= start, provenance.c.created_at < end)
     if tenant_id is not None:

@@ -38,21 +38,48 @@ def read_routing_state(conn: sa.Connection) -> RoutingState:
     return RoutingState(**{k: row[k] for k in RoutingState.__dataclass_fields__})
 
 
-def transition_routing(conn: sa.Connection, *, to_state: str, actor_type: str, actor_id: str,
-                       reason: str, incident_id: str | None = None) -> RoutingState | None:
+def transition_routing(
+    conn: sa.Connection,
+    *,
+    to_state: str,
+    actor_type: str,
+    actor_id: str,
+    reason: str,
+    incident_id: str | None = None,
+) -> RoutingState | None:
     """Move to `to_state` if not already there and nobody moved first; record it in history."""
     current = read_routing_state(conn)
     if current.state == to_state:
         return None
-    values = {"state": to_state, "revision": current.revision + 1, "updated_at": datetime.now(UTC),
-              "actor_type": actor_type, "actor_id": actor_id, "reason": reason, "incident_id": incident_id}
-    updated = conn.execute(sa.update(routing_state).where(routing_state.c.id == 1)
-                           .where(routing_state.c.revision == current.revision).values(**values))
+    values = {
+        "state": to_state,
+        "revision": current.revision + 1,
+        "updated_at": datetime.now(UTC),
+        "actor_type": actor_type,
+        "actor_id": actor_id,
+        "reason": reason,
+        "incident_id": incident_id,
+    }
+    updated = conn.execute(
+        sa.update(routing_state)
+        .where(routing_state.c.id == 1)
+        .where(routing_state.c.revision == current.revision)
+        .values(**values)
+    )
     if updated.rowcount != 1:
         return None
     entity_type, entity_id = ROUTING_ENTITY
-    append_status(conn, tenant_id=SYSTEM_TENANT, entity_type=entity_type, entity_id=entity_id,
-                  old_status=current.state, new_status=to_state, actor_type=actor_type,
-                  actor_id=actor_id, reason=reason, correlation_id=incident_id,
-                  metadata={"revision": values["revision"]})
+    append_status(
+        conn,
+        tenant_id=SYSTEM_TENANT,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        old_status=current.state,
+        new_status=to_state,
+        actor_type=actor_type,
+        actor_id=actor_id,
+        reason=reason,
+        correlation_id=incident_id,
+        metadata={"revision": values["revision"]},
+    )
     return RoutingState(**values)

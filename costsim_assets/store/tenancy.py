@@ -16,5 +16,7 @@ def tenant_scope(conn: sa.Connection, tenant_id: str | None) -> None:
     if tenant_id == ALL_TENANTS:
         raise ValueError(f"{ALL_TENANTS!r} is not a tenant: pass None for every tenant")
     if conn.dialect.name == "postgresql":
-        conn.execute(sa.text("SELECT set_config('costsim.tenant', :t, true)"),
-                     {"t": ALL_TENANTS if tenant_id is None else tenant_id})
+        conn.execute(
+            sa.text("SELECT set_config('costsim.tenant', :t, true)"),
+            {"t": ALL_TENANTS if tenant_id is None else tenant_id},
+        )

@@ -54,9 +54,5 @@ def latest_validation_reports(conn: sa.Connection) -> list[dict[str, Any]]:
     )
     ranked = sa.select(validation_reports, rank).subquery()
     columns = [ranked.c[name] for name in validation_reports.c.keys()]
-    statement = (
-        sa.select(*columns)
-        .where(ranked.c.rank == 1)
-        .order_by(ranked.c.dataset, ranked.c.version)
-    )
+    statement = sa.select(*columns).where(ranked.c.rank == 1).order_by(ranked.c.dataset, ranked.c.version)
     return [dict(row) for row in conn.execute(statement).mappings()]

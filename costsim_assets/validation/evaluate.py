@@ -40,6 +40,7 @@ def interval_coverage(outputs: pd.DataFrame) -> float:
     if "cost_low_cents" not in outputs or outputs.empty:
         return float("nan")
     actual = outputs["actual_cost_cents"].to_numpy()
-    inside = (actual >= outputs["cost_low_cents"].to_numpy() - 1e-9) & \
-             (actual <= outputs["cost_high_cents"].to_numpy() + 1e-9)
+    inside = (actual >= outputs["cost_low_cents"].to_numpy() - 1e-9) & (
+        actual <= outputs["cost_high_cents"].to_numpy() + 1e-9
+    )
     return float(np.mean(inside))

@@ -12,10 +12,12 @@ from costsim_assets.validation.evaluate import interval_coverage
 
 def dataset_metrics(outputs: pd.DataFrame, total_records: int) -> dict:
     """Cost and duration error metrics, interval coverage and schema-error share."""
-    cost = validation_metrics(outputs["cost_cents"].to_numpy(np.float64),
-                              outputs["actual_cost_cents"].to_numpy(np.float64))
-    duration = validation_metrics(outputs["duration_ms"].to_numpy(np.float64),
-                                  outputs["actual_duration_ms"].to_numpy(np.float64))
+    cost = validation_metrics(
+        outputs["cost_cents"].to_numpy(np.float64), outputs["actual_cost_cents"].to_numpy(np.float64)
+    )
+    duration = validation_metrics(
+        outputs["duration_ms"].to_numpy(np.float64), outputs["actual_duration_ms"].to_numpy(np.float64)
+    )
     rejected = total_records - len(outputs)
     return {
         "records": int(total_records),

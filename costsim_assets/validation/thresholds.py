@@ -25,8 +25,11 @@ class Thresholds:
 
 def load_thresholds(path: str | Path | None = None) -> Thresholds:
     """Thresholds from `path`, or the packaged defaults."""
-    text = (Path(path).read_text() if path else
-            resources.files("costsim_assets.config").joinpath(PACKAGED_THRESHOLDS).read_text())
+    text = (
+        Path(path).read_text()
+        if path
+        else resources.files("costsim_assets.config").joinpath(PACKAGED_THRESHOLDS).read_text()
+    )
     data = yaml.safe_load(text)
     bands = {name: Band(float(b["warn"]), float(b["fail"])) for name, b in data["metrics"].items()}
     return Thresholds(bands, float(data["nominal_interval_coverage"]))

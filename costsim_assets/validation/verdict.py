@@ -35,8 +35,11 @@ def _checked_values(metrics: dict, thresholds: Thresholds) -> dict[str, float | 
         "duration_wape": duration.get("wape"),
         "cost_drift_score": cost.get("drift_score") if cost.get("wape") is not None else None,
         "cost_outlier_pct": cost.get("outlier_pct") if cost.get("wape") is not None else None,
-        "interval_shortfall": (thresholds.nominal_interval_coverage - coverage
-                               if coverage is not None and cost.get("wape") is not None else None),
+        "interval_shortfall": (
+            thresholds.nominal_interval_coverage - coverage
+            if coverage is not None and cost.get("wape") is not None
+            else None
+        ),
         "schema_error_pct": metrics.get("schema_error_pct"),
     }
 
@@ -44,8 +47,9 @@ def _checked_values(metrics: dict, thresholds: Thresholds) -> dict[str, float | 
 def dataset_verdict(metrics: dict, thresholds: Thresholds) -> Verdict:
     """pass / warn / fail with one reason per checked metric; too little data is never a pass."""
     if metrics["duration"]["status"] != "ok":
-        return Verdict("no_data", [f"only {metrics['evaluated']} evaluable records: below the "
-                                   "minimum sample size"])
+        return Verdict(
+            "no_data", [f"only {metrics['evaluated']} evaluable records: below the minimum sample size"]
+        )
     worst, reasons, checked = "pass", [], {}
     for name, value in _checked_values(metrics, thresholds).items():
         if value is None:
@@ -65,15 +69,22 @@ def v2_beats_v1(historical_metrics: dict[str, dict]) -> tuple[bool | None, str]:
     if v1 is None or v2 is None:
         return None, "historical: no V1/V2 comparison available (dataset missing or too small)"
     lower = v2 < v1
-    return lower, (f"historical: V2 mean absolute cost error {v2:.4f} cents vs V1 {v1:.4f} cents "
-                   f"({'V2 lower' if lower else 'V2 NOT lower than V1'})")
+    return lower, (
+        f"historical: V2 mean absolute cost error {v2:.4f} cents vs V1 {v1:.4f} cents "
+        f"({'V2 lower' if lower else 'V2 NOT lower than V1'})"
+    )
 
 
-def overall_verdict(v2_verdicts: dict[str, Verdict], historical_metrics: dict[str, dict],
-                    expected_datasets: tuple[str, ...]) -> Verdict:
+def overall_verdict(
+    v2_verdicts: dict[str, Verdict], historical_metrics: dict[str, dict], expected_datasets: tuple[str, ...]
+) -> Verdict:
     """M6 passes only when V2 passes on every dataset and beats V1 on real traffic."""
-    reasons = [f"{name}: V2 {v2_verdicts[name].verdict}" if name in v2_verdicts
-               else f"{name}: no verdict (not materialized)" for name in expected_datasets]
+    reasons = [
+        f"{name}: V2 {v2_verdicts[name].verdict}"
+        if name in v2_verdicts
+        else f"{name}: no verdict (not materialized)"
+        for name in expected_datasets
+    ]
     grades = [v2_verdicts[n].verdict if n in v2_verdicts else "no_data" for n in expected_datasets]
     lower, comparison = v2_beats_v1(historical_metrics)
     reasons.append(comparison)

@@ -46,8 +46,13 @@ class FakeSlack:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
-                fake.requests.append({"path": self.path, "content_type": self.headers["Content-Type"],
-                                      "json": json.loads(body)})
+                fake.requests.append(
+                    {
+                        "path": self.path,
+                        "content_type": self.headers["Content-Type"],
+                        "json": json.loads(body),
+                    }
+                )
                 reply = fake.replies[min(len(fake.requests), len(fake.replies)) - 1]
                 time.sleep(reply.delay_s)
                 payload = reply.body.encode()
@@ -96,8 +101,9 @@ def test_delivered_on_first_try_posts_json(slack):
     blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": "*P1*"}}]
     outcome = notifier(fake.url).send("drift", blocks)
     assert outcome == DeliveryOutcome(status="delivered", attempts=1, last_error=None)
-    assert fake.requests == [{"path": SECRET_PATH, "content_type": "application/json",
-                              "json": {"text": "drift", "blocks": blocks}}]
+    assert fake.requests == [
+        {"path": SECRET_PATH, "content_type": "application/json", "json": {"text": "drift", "blocks": blocks}}
+    ]
 
 
 def test_text_only_message_omits_blocks(slack):
@@ -129,8 +135,9 @@ def test_rate_limit_honours_retry_after(slack):
     assert sleeps == [2.0]
 
 
-@pytest.mark.parametrize(("retry_after", "expected"), [("120", 30.0), ("-5", 0.0),
-                                                       ("Wed, 21 Oct 2015 07:28:00 GMT", 0.5)])
+@pytest.mark.parametrize(
+    ("retry_after", "expected"), [("120", 30.0), ("-5", 0.0), ("Wed, 21 Oct 2015 07:28:00 GMT", 0.5)]
+)
 def test_retry_after_is_capped_and_dates_fall_back_to_backoff(slack, retry_after, expected):
     fake, sleeps = slack(Reply(429, "", {"Retry-After": retry_after}), Reply(200)), Sleeps()
     assert notifier(fake.url, sleeps, backoff_s=0.5).send("x").status == "delivered"
@@ -143,15 +150,20 @@ def test_rate_limit_without_retry_after_uses_backoff(slack):
     assert sleeps == [1.0, 2.0]
 
 
-@pytest.mark.parametrize(("reply", "error"), [
-    (Reply(400, "invalid_payload"), "HTTP 400: invalid_payload"),
-    (Reply(403, "invalid_token"), "HTTP 403: invalid_token"),
-    (Reply(204, ""), "HTTP 204"),
-    (Reply(302, "", {"Location": "http://127.0.0.1:9/elsewhere"}), "HTTP 302"),
-])
+@pytest.mark.parametrize(
+    ("reply", "error"),
+    [
+        (Reply(400, "invalid_payload"), "HTTP 400: invalid_payload"),
+        (Reply(403, "invalid_token"), "HTTP 403: invalid_token"),
+        (Reply(204, ""), "HTTP 204"),
+        (Reply(302, "", {"Location": "http://127.0.0.1:9/elsewhere"}), "HTTP 302"),
+    ],
+)
 def test_client_errors_and_unexpected_statuses_are_not_retried(slack, reply, error):
     fake, sleeps = slack(reply, Reply(200)), Sleeps()
-    assert notifier(fake.url, sleeps).send("x") == DeliveryOutcome(status="failed", attempts=1, last_error=error)
+    assert notifier(fake.url, sleeps).send("x") == DeliveryOutcome(
+        status="failed", attempts=1, last_error=error
+    )
     assert sleeps == [] and len(fake.requests) == 1
 
 
@@ -206,22 +218,31 @@ def deliveries(engine: sa.Engine) -> list[dict]:
 def test_deliver_once_sends_one_message_per_key(migrated, slack):
     fake = slack(Reply(200))
     payload = {"text": "P1 drift on 2024-05-01", "blocks": [{"type": "divider"}]}
-    first = deliver_once(migrated, dedupe_key="incident:drift:2024-05-01", payload=payload,
-                         notifier=notifier(fake.url))
-    again = deliver_once(migrated, dedupe_key="incident:drift:2024-05-01", payload=payload,
-                         notifier=notifier(fake.url))
+    first = deliver_once(
+        migrated, dedupe_key="incident:drift:2024-05-01", payload=payload, notifier=notifier(fake.url)
+    )
+    again = deliver_once(
+        migrated, dedupe_key="incident:drift:2024-05-01", payload=payload, notifier=notifier(fake.url)
+    )
     assert first == DeliveryOutcome(status="delivered", attempts=1, last_error=None)
     assert again is None
     assert [r["json"] for r in fake.requests] == [payload]
     [row] = deliveries(migrated)
-    assert (row["dedupe_key"], row["channel"], row["status"], row["attempts"], row["last_error"],
-            row["payload"]) == ("incident:drift:2024-05-01", "slack", "delivered", 1, None, payload)
+    assert (
+        row["dedupe_key"],
+        row["channel"],
+        row["status"],
+        row["attempts"],
+        row["last_error"],
+        row["payload"],
+    ) == ("incident:drift:2024-05-01", "slack", "delivered", 1, None, payload)
 
 
 def test_deliver_once_records_a_failed_delivery(migrated, slack):
     fake = slack(Reply(500, "down"))
-    outcome = deliver_once(migrated, dedupe_key="k", payload={"text": "x"},
-                           notifier=notifier(fake.url, retries=1))
+    outcome = deliver_once(
+        migrated, dedupe_key="k", payload={"text": "x"}, notifier=notifier(fake.url, retries=1)
+    )
     assert outcome == DeliveryOutcome(status="failed", attempts=2, last_error="HTTP 500: down")
     [row] = deliveries(migrated)
     assert (row["status"], row["attempts"], row["last_error"]) == ("failed", 2, "HTTP 500: down")
@@ -238,6 +259,10 @@ def test_deliver_once_without_a_webhook_records_a_failure(migrated):
 def test_same_key_on_another_channel_is_a_separate_delivery(migrated, slack):
     fake = slack(Reply(200))
     for channel in ("slack", "slack-oncall"):
-        assert deliver_once(migrated, dedupe_key="k", payload={"text": "x"}, notifier=notifier(fake.url),
-                            channel=channel).status == "delivered"
+        assert (
+            deliver_once(
+                migrated, dedupe_key="k", payload={"text": "x"}, notifier=notifier(fake.url), channel=channel
+            ).status
+            == "delivered"
+        )
     assert len(fake.requests) == 2 and len(deliveries(migrated)) == 2

@@ -30,9 +30,15 @@ def make_client(tmp_path, keys, database_url):
     clients = []
 
     def make(v2=None, **overrides) -> TestClient:
-        settings = ApiSettings(**{"database_url": database_url, "api_keys_file": keys["path"],
-                                  "v2_sandbox": True,
-                                  "signing_keys": f"test:{SIGNING_KEY}", **overrides})
+        settings = ApiSettings(
+            **{
+                "database_url": database_url,
+                "api_keys_file": keys["path"],
+                "v2_sandbox": True,
+                "signing_keys": f"test:{SIGNING_KEY}",
+                **overrides,
+            }
+        )
         client = TestClient(create_app(settings, v2=v2))
         client.__enter__()
         clients.append(client)

@@ -22,12 +22,31 @@ DAY1, DAY2 = datetime(2026, 11, 20, tzinfo=UTC), datetime(2026, 11, 21, tzinfo=U
 REPORT = "/costsim/divergence-report"
 
 
-def _row(at: datetime, tenant: str, v1: float, v2: float | None, status: str = "ok",
-         v1_version: str = "v1-m5-frozen", v2_version: str | None = "v2-a") -> dict:
-    return {"id": str(uuid.uuid4()), "created_at": at, "tenant_id": tenant, "request_id": uuid.uuid4().hex,
-            "input_hash": uuid.uuid4().hex, "plan_z": compress({}), "code_version": "test",
-            "v1_version": v1_version, "v1_output_hash": "a" * 64, "v1_cost_cents": v1, "v2_status": status,
-            "v2_version": v2_version, "v2_output_hash": None if v2 is None else "b" * 64, "v2_cost_cents": v2}
+def _row(
+    at: datetime,
+    tenant: str,
+    v1: float,
+    v2: float | None,
+    status: str = "ok",
+    v1_version: str = "v1-m5-frozen",
+    v2_version: str | None = "v2-a",
+) -> dict:
+    return {
+        "id": str(uuid.uuid4()),
+        "created_at": at,
+        "tenant_id": tenant,
+        "request_id": uuid.uuid4().hex,
+        "input_hash": uuid.uuid4().hex,
+        "plan_z": compress({}),
+        "code_version": "test",
+        "v1_version": v1_version,
+        "v1_output_hash": "a" * 64,
+        "v1_cost_cents": v1,
+        "v2_status": status,
+        "v2_version": v2_version,
+        "v2_output_hash": None if v2 is None else "b" * 64,
+        "v2_cost_cents": v2,
+    }
 
 
 def seed(client) -> None:
@@ -35,10 +54,14 @@ def seed(client) -> None:
     costs under v2-b on day 2; tenant-b: 32 matching pairs on day 1."""
     minute = timedelta(minutes=1)
     rows = [_row(DAY1 + i * minute, "tenant-a", 10.0 + i, (10.0 + i) * 1.01) for i in range(40)]
-    rows += [_row(DAY1 + 41 * minute, "tenant-a", 20.0, None, "error"),
-             _row(DAY1 + 42 * minute, "tenant-a", 0.0, None, "schema_error", v1_version=None, v2_version=None),
-             _row(DAY1 + 43 * minute, "tenant-a", 5.0, 5.0, v1_version="v1-other")]
-    rows += [_row(DAY2 + i * minute, "tenant-a", 10.0 + i, 2 * (10.0 + i), v2_version="v2-b") for i in range(35)]
+    rows += [
+        _row(DAY1 + 41 * minute, "tenant-a", 20.0, None, "error"),
+        _row(DAY1 + 42 * minute, "tenant-a", 0.0, None, "schema_error", v1_version=None, v2_version=None),
+        _row(DAY1 + 43 * minute, "tenant-a", 5.0, 5.0, v1_version="v1-other"),
+    ]
+    rows += [
+        _row(DAY2 + i * minute, "tenant-a", 10.0 + i, 2 * (10.0 + i), v2_version="v2-b") for i in range(35)
+    ]
     rows += [_row(DAY1 + i * minute, "tenant-b", 50.0 + i, 50.0 + i) for i in range(32)]
     with client.app.state.services.sandbox_engine.begin() as conn:
         insert_provenance(conn, rows)
@@ -52,16 +75,22 @@ def client(make_client, tmp_path):
 
 
 def report(client, key: str, **params) -> dict:
-    response = client.get(REPORT, params={"start": "2026-11-20", "end": "2026-11-22", **params},
-                          headers=headers(key))
+    response = client.get(
+        REPORT, params={"start": "2026-11-20", "end": "2026-11-22", **params}, headers=headers(key)
+    )
     assert response.status_code == 200, response.text
     return response.json()
 
 
 def test_json_summary_for_the_keys_tenant(client, keys):
     body = report(client, keys["engineer"])
-    assert body["filters"] == {"start": "2026-11-20T00:00:00+00:00", "end": "2026-11-22T00:00:00+00:00",
-                               "tenant": "tenant-a", "v1_version": None, "v2_version": None}
+    assert body["filters"] == {
+        "start": "2026-11-20T00:00:00+00:00",
+        "end": "2026-11-22T00:00:00+00:00",
+        "tenant": "tenant-a",
+        "v1_version": None,
+        "v2_version": None,
+    }
     summary = body["summary"]
     assert summary["status"] == "ok" and summary["n_rows"] == 78 and summary["n_schema_errors"] == 1
     assert summary["n_pairs"] == 76 and summary["n_evaluations"] == 77
@@ -83,7 +112,10 @@ def test_version_filters(client, keys):
     assert v2a["n_pairs"] == 41 and v2a["matching_rate"] == 1.0
     other = report(client, keys["engineer"], v1_version="v1-other")
     assert other["summary"]["n_rows"] == 1 and other["filters"]["v1_version"] == "v1-other"
-    assert report(client, keys["engineer"], v1_version="v1-m5-frozen", v2_version="v2-b")["summary"]["n_pairs"] == 35
+    assert (
+        report(client, keys["engineer"], v1_version="v1-m5-frozen", v2_version="v2-b")["summary"]["n_pairs"]
+        == 35
+    )
 
 
 def test_empty_range_is_no_data_never_a_perfect_match(client, keys):
@@ -99,8 +131,11 @@ def test_tenant_scoping(client, keys):
     assert only_b["summary"]["n_rows"] == 32 and only_b["filters"]["tenant"] == "tenant-b"
     assert report(client, keys["other_tenant"])["summary"]["n_rows"] == 32
     assert report(client, keys["engineer"], tenant="tenant-a")["summary"]["n_rows"] == 78
-    denied = client.get(REPORT, params={"start": "2026-11-20", "end": "2026-11-22", "tenant": "tenant-b"},
-                        headers=headers(keys["engineer"]))
+    denied = client.get(
+        REPORT,
+        params={"start": "2026-11-20", "end": "2026-11-22", "tenant": "tenant-b"},
+        headers=headers(keys["engineer"]),
+    )
     assert denied.status_code == 403 and denied.json()["error"]["code"] == "tenant_mismatch"
 
 
@@ -112,17 +147,23 @@ def test_auth(client, keys):
     assert denied.json()["error"]["details"] == {"missing_permission": "report:read", "role": "service"}
 
 
-@pytest.mark.parametrize("params", [
-    {"start": "2026-11-22", "end": "2026-11-22"},
-    {"start": "2026-11-22", "end": "2026-11-20"},
-    {"start": "2026-08-20", "end": "2026-11-22"},
-    {"start": "yesterday", "end": "2026-11-22"},
-    {"start": "2026-11-20", "end": "2026-11-22", "format": "xlsx"},
-    {"start": "2026-11-20"},
-])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"start": "2026-11-22", "end": "2026-11-22"},
+        {"start": "2026-11-22", "end": "2026-11-20"},
+        {"start": "2026-08-20", "end": "2026-11-22"},
+        {"start": "yesterday", "end": "2026-11-22"},
+        {"start": "2026-11-20", "end": "2026-11-22", "format": "xlsx"},
+        {"start": "2026-11-20"},
+    ],
+)
 def test_invalid_requests_are_422(client, keys, params):
     response = client.get(REPORT, params=params, headers=headers(keys["engineer"]))
-    assert response.status_code == 422 and response.json()["error"]["code"] in {"invalid_range", "invalid_request"}
+    assert response.status_code == 422 and response.json()["error"]["code"] in {
+        "invalid_range",
+        "invalid_request",
+    }
 
 
 def test_93_days_is_allowed(client, keys):
@@ -130,8 +171,11 @@ def test_93_days_is_allowed(client, keys):
 
 
 def test_csv_streams_every_pair(client, keys):
-    response = client.get(REPORT, params={"start": "2026-11-20", "end": "2026-11-22", "format": "csv"},
-                          headers=headers(keys["engineer"]))
+    response = client.get(
+        REPORT,
+        params={"start": "2026-11-20", "end": "2026-11-22", "format": "csv"},
+        headers=headers(keys["engineer"]),
+    )
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
     assert "attachment" in response.headers["content-disposition"]
     first, _, rest = response.text.partition("\n")
@@ -142,8 +186,11 @@ def test_csv_streams_every_pair(client, keys):
 
 
 def test_jsonl_streams_summary_then_pairs(client, keys):
-    response = client.get(REPORT, params={"start": "2026-11-21", "end": "2026-11-22", "format": "jsonl"},
-                          headers=headers(keys["engineer"]))
+    response = client.get(
+        REPORT,
+        params={"start": "2026-11-21", "end": "2026-11-22", "format": "jsonl"},
+        headers=headers(keys["engineer"]),
+    )
     assert response.headers["content-type"].startswith("application/x-ndjson")
     lines = [json.loads(line) for line in response.text.splitlines()]
     assert lines[0]["summary"]["n_pairs"] == 35 and len(lines) == 36
@@ -151,8 +198,11 @@ def test_jsonl_streams_summary_then_pairs(client, keys):
 
 
 def test_parquet_carries_the_summary(client, keys):
-    response = client.get(REPORT, params={"start": "2026-11-20", "end": "2026-11-22", "format": "parquet",
-                                          "tenant": "tenant-b"}, headers=headers(keys["admin"]))
+    response = client.get(
+        REPORT,
+        params={"start": "2026-11-20", "end": "2026-11-22", "format": "parquet", "tenant": "tenant-b"},
+        headers=headers(keys["admin"]),
+    )
     assert response.headers["content-type"] == "application/vnd.apache.parquet"
     table = pq.read_table(io.BytesIO(response.content))
     assert table.num_rows == 32 and json.loads(table.schema.metadata[SUMMARY_KEY])["matching_rate"] == 1.0
@@ -161,10 +211,14 @@ def test_parquet_carries_the_summary(client, keys):
 def test_real_simulate_calls_show_up(make_client, keys):
     client = make_client()
     for _ in range(3):
-        assert client.post("/costsim/simulate", json=PLAN, headers=headers(keys["service"])).status_code == 200
+        assert (
+            client.post("/costsim/simulate", json=PLAN, headers=headers(keys["service"])).status_code == 200
+        )
     provenance_rows(client)  # flushes the shadow recorder
     today = datetime.now(UTC).date()
-    summary = report(client, keys["engineer"], start=str(today), end=str(today + timedelta(days=1)))["summary"]
+    summary = report(client, keys["engineer"], start=str(today), end=str(today + timedelta(days=1)))[
+        "summary"
+    ]
     assert summary["n_rows"] == 3 and summary["n_evaluations"] == 3 and summary["status"] == "no_data"
     assert summary["fail_ratio"] == 0.0
 
@@ -193,22 +247,26 @@ def test_signed_url_serves_the_file(client, report_file):
     assert response.headers["content-type"].startswith("text/csv")
 
 
-@pytest.mark.parametrize("link", [
-    lambda: url(ttl_s=-5),                                             # expired
-    lambda: url().replace("sig=", "sig=0"),                            # altered signature
-    lambda: url().replace("expires=", "expires=9"),                    # altered expiry
-    lambda: url().replace(NAME, report_file_name("2026-11-21", "csv")),  # signed for another file
-    lambda: url().replace("kid=k1", "kid=k2"),                         # unknown key
-    lambda: url().split("?")[0],                                       # unsigned
-    lambda: url("%2e%2e%2Fsecret.txt"),                                # traversal, even if signed
-    lambda: url("..%2Fsecret.txt"),
-    lambda: url("2026-11-20\\" + NAME),
-])
+@pytest.mark.parametrize(
+    "link",
+    [
+        lambda: url(ttl_s=-5),  # expired
+        lambda: url().replace("sig=", "sig=0"),  # altered signature
+        lambda: url().replace("expires=", "expires=9"),  # altered expiry
+        lambda: url().replace(NAME, report_file_name("2026-11-21", "csv")),  # signed for another file
+        lambda: url().replace("kid=k1", "kid=k2"),  # unknown key
+        lambda: url().split("?")[0],  # unsigned
+        lambda: url("%2e%2e%2Fsecret.txt"),  # traversal, even if signed
+        lambda: url("..%2Fsecret.txt"),
+        lambda: url("2026-11-20\\" + NAME),
+    ],
+)
 def test_every_bad_link_gets_the_same_403(client, report_file, link):
     response = client.get(link())
     assert response.status_code == 403
-    assert response.json() == {"error": {"code": "forbidden", "message": "the link is invalid or has expired",
-                                         "details": None}}
+    assert response.json() == {
+        "error": {"code": "forbidden", "message": "the link is invalid or has expired", "details": None}
+    }
 
 
 def test_signed_name_that_is_not_a_report_is_404(client, report_file):

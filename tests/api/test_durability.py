@@ -26,8 +26,12 @@ def free_port() -> int:
 
 
 def start_server(env: dict, port: int) -> subprocess.Popen:
-    process = subprocess.Popen([sys.executable, "-m", "costsim_assets", "api", "--port", str(port)],
-                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "costsim_assets", "api", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -42,8 +46,13 @@ def start_server(env: dict, port: int) -> subprocess.Popen:
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_kill_mid_stream_then_restart(database_url, keys):
     port = free_port()
-    env = {**os.environ, "COSTSIM_DATABASE_URL": database_url, "COSTSIM_API_KEYS_FILE": keys["path"],
-           "COSTSIM_V2_SANDBOX": "true", "COSTSIM_RATE_LIMIT_BURST": "100000"}
+    env = {
+        **os.environ,
+        "COSTSIM_DATABASE_URL": database_url,
+        "COSTSIM_API_KEYS_FILE": keys["path"],
+        "COSTSIM_V2_SANDBOX": "true",
+        "COSTSIM_RATE_LIMIT_BURST": "100000",
+    }
     server = start_server(env, port)
     acknowledged, lock, killed = [], threading.Lock(), threading.Event()
 
@@ -51,8 +60,12 @@ def test_kill_mid_stream_then_restart(database_url, keys):
         if killed.is_set():
             return
         try:
-            response = httpx.post(f"http://127.0.0.1:{port}/costsim/simulate", json=PLAN,
-                                  headers={"X-API-Key": keys["service"]}, timeout=5)
+            response = httpx.post(
+                f"http://127.0.0.1:{port}/costsim/simulate",
+                json=PLAN,
+                headers={"X-API-Key": keys["service"]},
+                timeout=5,
+            )
         except httpx.HTTPError:
             return
         if response.status_code == 200:
@@ -77,8 +90,11 @@ def test_kill_mid_stream_then_restart(database_url, keys):
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             with engine.connect() as conn:
-                pending = conn.execute(sa.select(sa.func.count()).select_from(provenance)
-                                       .where(provenance.c.v2_status == "pending")).scalar()
+                pending = conn.execute(
+                    sa.select(sa.func.count())
+                    .select_from(provenance)
+                    .where(provenance.c.v2_status == "pending")
+                ).scalar()
             if pending == 0:
                 break
             time.sleep(0.2)

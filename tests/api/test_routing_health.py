@@ -12,7 +12,9 @@ def test_status_then_disable_then_enable(make_client, keys):
     status = client.get("/costsim/v2/status", headers=headers(keys["auditor"])).json()
     assert status["routing_state"] == "enabled" and status["v2_running"] is True
     assert status["model_version"].startswith("v2-")
-    disabled = client.post("/costsim/v2/disable", json={"reason": "drift drill"}, headers=headers(keys["admin"]))
+    disabled = client.post(
+        "/costsim/v2/disable", json={"reason": "drift drill"}, headers=headers(keys["admin"])
+    )
     assert disabled.status_code == 200 and disabled.json()["routing_state"] == "disabled"
     assert disabled.json()["last_transition"]["reason"] == "drift drill"
     again = client.post("/costsim/v2/disable", json={"reason": "twice"}, headers=headers(keys["admin"]))
@@ -20,9 +22,13 @@ def test_status_then_disable_then_enable(make_client, keys):
     enabled = client.post("/costsim/v2/enable", json={"reason": "fixed"}, headers=headers(keys["admin"]))
     assert enabled.json()["v2_running"] is True
     with client.app.state.services.engine.connect() as conn:
-        rows = [dict(r) for r in conn.execute(sa.select(status_history).order_by(status_history.c.seq)).mappings()]
+        rows = [
+            dict(r) for r in conn.execute(sa.select(status_history).order_by(status_history.c.seq)).mappings()
+        ]
     assert [(r["old_status"], r["new_status"], r["reason"]) for r in rows] == [
-        ("enabled", "disabled", "drift drill"), ("disabled", "enabled", "fixed")]
+        ("enabled", "disabled", "drift drill"),
+        ("disabled", "enabled", "fixed"),
+    ]
     assert all(r["tenant_id"] == SYSTEM_TENANT and r["actor_type"] == "person" for r in rows)
     assert first_broken_link(rows) is None
 
@@ -50,8 +56,9 @@ def test_unreadable_routing_state_is_fail_safe(make_client, keys, monkeypatch):
         raise sa.exc.OperationalError("select", {}, Exception("database gone"))
 
     monkeypatch.setattr(services_module, "read_routing_state", unreadable)
-    body = client.post("/costsim/simulate", json={"steps": [], "budget_cents": 1},
-                       headers=headers(keys["service"])).json()
+    body = client.post(
+        "/costsim/simulate", json={"steps": [], "budget_cents": 1}, headers=headers(keys["service"])
+    ).json()
     assert body["shadow"] == "off"
 
 
@@ -72,13 +79,24 @@ def test_health_and_readiness(make_client, keys):
 
 def test_openapi_documents_every_endpoint_and_error(make_client):
     spec = make_client(v2_sandbox=False).get("/openapi.json").json()
-    assert set(spec["paths"]) == {"/costsim/simulate", "/costsim/v2/status", "/costsim/v2/disable",
-                                  "/costsim/v2/enable", "/healthz", "/readyz", "/metrics",
-                                  "/status-history", "/status-history/exports",
-                                  "/status-history/exports/{export_id}/download",
-                                  "/costsim/divergence-report", "/reports/files/{name}"}
+    assert set(spec["paths"]) == {
+        "/costsim/simulate",
+        "/costsim/v2/status",
+        "/costsim/v2/disable",
+        "/costsim/v2/enable",
+        "/healthz",
+        "/readyz",
+        "/metrics",
+        "/status-history",
+        "/status-history/exports",
+        "/status-history/exports/{export_id}/download",
+        "/costsim/divergence-report",
+        "/reports/files/{name}",
+    }
     simulate = spec["paths"]["/costsim/simulate"]["post"]
     assert {"200", "400", "401", "403", "422", "429"} <= set(simulate["responses"])
-    assert simulate["responses"]["403"]["content"]["application/json"]["schema"]["$ref"].endswith("ErrorResponse")
+    assert simulate["responses"]["403"]["content"]["application/json"]["schema"]["$ref"].endswith(
+        "ErrorResponse"
+    )
     assert "X-API-Key" in str(spec["components"]["securitySchemes"])
     assert {"409", "422"} <= set(spec["paths"]["/costsim/v2/disable"]["post"]["responses"])

@@ -11,9 +11,13 @@ from costsim_assets.store.provenance import decompress
 from costsim_assets.store.tables import provenance, schema_errors
 from tests.api.conftest import headers
 
-PLAN = {"steps": [{"skill": "llm_invoke", "params": {"prompt_tokens": 1200, "model": "gpt-4o"}},
-                  {"skill": "http_call", "params": {"url": "https://x.example", "timeout": 2}}],
-        "budget_cents": 100}
+PLAN = {
+    "steps": [
+        {"skill": "llm_invoke", "params": {"prompt_tokens": 1200, "model": "gpt-4o"}},
+        {"skill": "http_call", "params": {"url": "https://x.example", "timeout": 2}},
+    ],
+    "budget_cents": 100,
+}
 
 
 def provenance_rows(client) -> list[dict]:
@@ -51,7 +55,12 @@ def test_shadow_on_records_provenance_for_both_versions(make_client, keys):
 
 def test_routing_disabled_stops_the_shadow(make_client, keys):
     client = make_client()
-    assert client.post("/costsim/v2/disable", json={"reason": "drill"}, headers=headers(keys["admin"])).status_code == 200
+    assert (
+        client.post(
+            "/costsim/v2/disable", json={"reason": "drill"}, headers=headers(keys["admin"])
+        ).status_code
+        == 200
+    )
     body = client.post("/costsim/simulate", json=PLAN, headers=headers(keys["service"])).json()
     assert body["shadow"] == "off" and body["result"] == expected_v1()
     assert provenance_rows(client) == []
@@ -89,22 +98,32 @@ def test_schema_error_is_structured_counted_and_kept(make_client, keys):
     assert response.status_code == 422
     error = response.json()["error"]
     assert error["code"] == "schema_error"
-    assert {d["path"] for d in error["details"]} == {"steps[0].skill", "steps[0].params.timeout", "budget_cents"}
+    assert {d["path"] for d in error["details"]} == {
+        "steps[0].skill",
+        "steps[0].params.timeout",
+        "budget_cents",
+    }
     with client.app.state.services.engine.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(schema_errors)).scalar() == 3
     [row] = provenance_rows(client)
     assert row["v2_status"] == "schema_error" and row["input_hash"] is None
 
 
-@pytest.mark.parametrize("body,status,code", [
-    ("{not json", 400, "malformed_json"),
-    ([1, 2, 3], 422, "schema_error"),
-])
+@pytest.mark.parametrize(
+    "body,status,code",
+    [
+        ("{not json", 400, "malformed_json"),
+        ([1, 2, 3], 422, "schema_error"),
+    ],
+)
 def test_malformed_bodies(make_client, keys, body, status, code):
     client = make_client(v2_sandbox=False)
     kwargs = {"content": body} if isinstance(body, str) else {"json": body}
-    response = client.post("/costsim/simulate", headers={**headers(keys["service"]),
-                                                         "Content-Type": "application/json"}, **kwargs)
+    response = client.post(
+        "/costsim/simulate",
+        headers={**headers(keys["service"]), "Content-Type": "application/json"},
+        **kwargs,
+    )
     assert response.status_code == status and response.json()["error"]["code"] == code
 
 
@@ -122,20 +141,25 @@ def test_auth_errors(make_client, keys):
 
 def test_tenant_comes_from_the_key(make_client, keys):
     client = make_client()
-    crossing = client.post("/costsim/simulate", json={**PLAN, "tenant_id": "tenant-a"},
-                           headers=headers(keys["other_tenant"]))
+    crossing = client.post(
+        "/costsim/simulate", json={**PLAN, "tenant_id": "tenant-a"}, headers=headers(keys["other_tenant"])
+    )
     assert crossing.status_code == 403 and crossing.json()["error"]["code"] == "tenant_mismatch"
     own = client.post("/costsim/simulate", json=PLAN, headers=headers(keys["other_tenant"]))
     assert own.status_code == 200
-    admin = client.post("/costsim/simulate", json={**PLAN, "tenant_id": "tenant-z"}, headers=headers(keys["admin"]))
+    admin = client.post(
+        "/costsim/simulate", json={**PLAN, "tenant_id": "tenant-z"}, headers=headers(keys["admin"])
+    )
     assert admin.status_code == 200
     assert sorted(r["tenant_id"] for r in provenance_rows(client)) == ["tenant-b", "tenant-z"]
 
 
 def test_rate_limit_gives_429_with_retry_after(make_client, keys):
     client = make_client(v2_sandbox=False, rate_limit_per_second=0.5, rate_limit_burst=2)
-    codes = [client.post("/costsim/simulate", json=PLAN, headers=headers(keys["service"])).status_code
-             for _ in range(3)]
+    codes = [
+        client.post("/costsim/simulate", json=PLAN, headers=headers(keys["service"])).status_code
+        for _ in range(3)
+    ]
     assert codes == [200, 200, 429]
     limited = client.post("/costsim/simulate", json=PLAN, headers=headers(keys["service"]))
     assert limited.headers["Retry-After"] == "2" and limited.json()["error"]["code"] == "rate_limited"
@@ -149,13 +173,19 @@ def test_unknown_route_is_a_structured_404(make_client, keys):
 
 def test_per_tenant_limits_from_the_tenants_file(make_client, keys, tmp_path):
     tenants = tmp_path / "tenants.yaml"
-    tenants.write_text("defaults: {rateLimit: {requestsPerSecond: 50, burst: 100}}\n"
-                       "tenants:\n  tenant-b: {rateLimit: {requestsPerSecond: 0.5, burst: 1}}\n"
-                       "  tenant-c: {drift: {warn: 0.1}}\n")
+    tenants.write_text(
+        "defaults: {rateLimit: {requestsPerSecond: 50, burst: 100}}\n"
+        "tenants:\n  tenant-b: {rateLimit: {requestsPerSecond: 0.5, burst: 1}}\n"
+        "  tenant-c: {drift: {warn: 0.1}}\n"
+    )
     client = make_client(v2_sandbox=False, tenants_file=str(tenants))
-    strict = [client.post("/costsim/simulate", json=PLAN, headers=headers(keys["other_tenant"])).status_code
-              for _ in range(2)]
+    strict = [
+        client.post("/costsim/simulate", json=PLAN, headers=headers(keys["other_tenant"])).status_code
+        for _ in range(2)
+    ]
     assert strict == [200, 429]
-    relaxed = [client.post("/costsim/simulate", json=PLAN, headers=headers(keys["service"])).status_code
-               for _ in range(3)]
+    relaxed = [
+        client.post("/costsim/simulate", json=PLAN, headers=headers(keys["service"])).status_code
+        for _ in range(3)
+    ]
     assert relaxed == [200, 200, 200]

@@ -29,12 +29,32 @@ def client(make_client, tmp_path):
     return make_client(v2_sandbox=False, export_dir=str(tmp_path / "exports"))
 
 
-def seed(client, tenant="tenant-a", entity_type="job", entity_id="j1", status="ok", actor_type="sensor",
-         actor_id="s1", count=1):
+def seed(
+    client,
+    tenant="tenant-a",
+    entity_type="job",
+    entity_id="j1",
+    status="ok",
+    actor_type="sensor",
+    actor_id="s1",
+    count=1,
+):
     with client.app.state.services.engine.begin() as conn:
-        return [append_status(conn, tenant_id=tenant, entity_type=entity_type, entity_id=entity_id,
-                              old_status=None, new_status=status, actor_type=actor_type, actor_id=actor_id,
-                              reason="r", metadata={"i": i}) for i in range(count)]
+        return [
+            append_status(
+                conn,
+                tenant_id=tenant,
+                entity_type=entity_type,
+                entity_id=entity_id,
+                old_status=None,
+                new_status=status,
+                actor_type=actor_type,
+                actor_id=actor_id,
+                reason="r",
+                metadata={"i": i},
+            )
+            for i in range(count)
+        ]
 
 
 def get(client, key, **params):
@@ -47,9 +67,13 @@ def ids(response):
 
 def test_every_filter(client, keys):
     base = seed(client)[0]
-    other = {"entity_type": seed(client, entity_type="canary")[0], "entity_id": seed(client, entity_id="j2")[0],
-             "status": seed(client, status="failed")[0], "actor_type": seed(client, actor_type="person")[0],
-             "actor_id": seed(client, actor_id="s2")[0]}
+    other = {
+        "entity_type": seed(client, entity_type="canary")[0],
+        "entity_id": seed(client, entity_id="j2")[0],
+        "status": seed(client, status="failed")[0],
+        "actor_type": seed(client, actor_type="person")[0],
+        "actor_id": seed(client, actor_id="s2")[0],
+    }
     for name, row in other.items():
         value = row["new_status" if name == "status" else name]
         assert ids(get(client, keys["auditor"], **{name: value})) == [row["id"]], name
@@ -104,7 +128,9 @@ def test_pagination_edges(client, keys):
 def test_rows_inserted_between_pages_are_neither_skipped_nor_repeated(client, keys):
     seed(client, count=4)
     seed(client, tenant="tenant-b", count=2)
-    pages = walk(client, keys["auditor"], limit=2, between=lambda: seed(client) and seed(client, tenant="tenant-b"))
+    pages = walk(
+        client, keys["auditor"], limit=2, between=lambda: seed(client) and seed(client, tenant="tenant-b")
+    )
     seen = [i for page in pages for i in page]
     assert len(seen) == len(set(seen)) and seen == sorted(seen) and len(pages) > 2
     assert seen == ids(get(client, keys["auditor"], limit=1000))
@@ -114,7 +140,10 @@ def test_authentication_and_permissions(client, keys):
     assert client.get("/status-history").status_code == 401
     for role in ("engineer", "service"):
         refused = get(client, keys[role])
-        assert refused.status_code == 403 and refused.json()["error"]["details"]["missing_permission"] == "history:read"
+        assert (
+            refused.status_code == 403
+            and refused.json()["error"]["details"]["missing_permission"] == "history:read"
+        )
         refused = client.post("/status-history/exports", json={}, headers=headers(keys[role]))
         assert refused.status_code == 403
 
@@ -139,8 +168,12 @@ def test_cross_tenant_attempts_through_every_parameter(client, keys):
     assert get(client, keys["auditor"], entity_id="b-only", format="jsonl").text == ""
     b_cursor = get(client, keys["other_auditor"], limit=1).json()["next_cursor"]
     a_cursor = get(client, keys["auditor"], limit=1).json()["next_cursor"]
-    for cursor, params in ((b_cursor, {}), (a_cursor, {"entity_id": "j1"}), (a_cursor[:-2] + "00", {}),
-                           ("garbage", {})):
+    for cursor, params in (
+        (b_cursor, {}),
+        (a_cursor, {"entity_id": "j1"}),
+        (a_cursor[:-2] + "00", {}),
+        ("garbage", {}),
+    ):
         bad = get(client, keys["auditor"], limit=1, cursor=cursor, **params)
         assert bad.status_code == 400 and bad.json()["error"]["code"] == "invalid_cursor"
     admin_cursor = get(client, keys["admin"], limit=1).json()["next_cursor"]
@@ -150,8 +183,10 @@ def test_cross_tenant_attempts_through_every_parameter(client, keys):
 
 def test_without_signing_keys_cursors_and_exports_are_unavailable(make_client, keys, tmp_path):
     client = make_client(v2_sandbox=False, signing_keys=None, export_dir=str(tmp_path))
-    for response in (get(client, keys["auditor"]),
-                     client.post("/status-history/exports", json={}, headers=headers(keys["auditor"]))):
+    for response in (
+        get(client, keys["auditor"]),
+        client.post("/status-history/exports", json={}, headers=headers(keys["auditor"])),
+    ):
         assert response.status_code == 503 and response.json()["error"]["code"] == "signing_unavailable"
     assert get(client, keys["auditor"], format="csv").status_code == 200
 
@@ -176,18 +211,29 @@ def test_export_is_recorded_and_downloads_by_signed_link(client, keys, fmt):
     assert made["rows"] == 3
     downloaded = client.get(made["url"])
     assert downloaded.status_code == 200
-    assert downloaded.content == client.get("/status-history", params={"format": fmt},
-                                            headers=headers(keys["auditor"])).content
+    assert (
+        downloaded.content
+        == client.get("/status-history", params={"format": fmt}, headers=headers(keys["auditor"])).content
+    )
     with client.app.state.services.engine.connect() as conn:
         record = find_export(conn, made["export_id"])
     assert record["sha256"] == hashlib.sha256(downloaded.content).hexdigest()
     assert (record["tenant_id"], record["role"], record["row_count"], record["format"]) == (
-        "tenant-a", "auditor", 3, fmt)
+        "tenant-a",
+        "auditor",
+        3,
+        fmt,
+    )
 
 
 def link_parts(url):
     parts = urlsplit(url)
     return parts.path, {k: v[0] for k, v in parse_qs(parts.query).items()}
+
+
+def altered_id(export_id: str) -> str:
+    """The same id with its last character changed (never to itself)."""
+    return export_id[:-1] + ("1" if export_id.endswith("0") else "0")
 
 
 def test_every_refused_download_gives_the_same_403(client, keys, monkeypatch):
@@ -202,7 +248,7 @@ def test_every_refused_download_gives_the_same_403(client, keys, monkeypatch):
     attempts = [
         (other_path, query),  # my signature on another tenant's export
         (other_path, wrong_tenant),  # a valid signature bound to the wrong tenant
-        (path.replace(mine["export_id"], mine["export_id"][:-1] + "0"), query),  # altered export id
+        (path.replace(mine["export_id"], altered_id(mine["export_id"])), query),  # altered export id
         (path.replace(mine["export_id"], "no-such-export"), query),
         (path, {**query, "sig": "0" * 64}),
         (path, {**query, "kid": "unknown"}),
@@ -236,8 +282,12 @@ def test_admin_exports_every_tenant_or_one(client, keys):
     seed(client, tenant="tenant-b", count=2)
     assert export(client, keys["admin"])["rows"] == 3
     assert export(client, keys["admin"], tenant="tenant-b")["rows"] == 2
-    assert client.post("/status-history/exports", json={"tenant": "tenant-b"},
-                       headers=headers(keys["auditor"])).status_code == 403
+    assert (
+        client.post(
+            "/status-history/exports", json={"tenant": "tenant-b"}, headers=headers(keys["auditor"])
+        ).status_code
+        == 403
+    )
 
 
 @pytest.mark.parametrize("fmt", ["csv", "jsonl"])
@@ -264,11 +314,25 @@ def test_through_the_app_role_row_level_security_backs_the_api(postgres_database
     with owner.begin() as conn:
         provision_app_role(conn, role, "app-secret")
         for tenant in ("tenant-a", "tenant-b", "tenant-b"):
-            append_status(conn, tenant_id=tenant, entity_type="job", entity_id="e", old_status=None,
-                          new_status="ok", actor_type="sensor", actor_id="s", reason="r")
+            append_status(
+                conn,
+                tenant_id=tenant,
+                entity_type="job",
+                entity_id="e",
+                old_status=None,
+                new_status="ok",
+                actor_type="sensor",
+                actor_id="s",
+                reason="r",
+            )
     app_url = sa.make_url(owner_url).set(username=role, password="app-secret").render_as_string(False)
-    settings = ApiSettings(database_url=app_url, sandbox_database_url=owner_url, api_keys_file=keys["path"],
-                           signing_keys=f"test:{SIGNING_KEY}", export_dir=str(tmp_path / "exports"))
+    settings = ApiSettings(
+        database_url=app_url,
+        sandbox_database_url=owner_url,
+        api_keys_file=keys["path"],
+        signing_keys=f"test:{SIGNING_KEY}",
+        export_dir=str(tmp_path / "exports"),
+    )
     try:
         with TestClient(create_app(settings)) as client:
             assert [r["tenant_id"] for r in get(client, keys["auditor"]).json()["items"]] == ["tenant-a"]

@@ -34,7 +34,11 @@ def test_reenables_after_n_passes_and_a_failure_resets_the_streak(engine):
     verdicts(engine, ["d1"], reenable_after=3)
     verdicts(engine, ["d2"], reenable_after=3, verdict="fail")
     outcomes = verdicts(engine, ["d3", "d4", "d5"], reenable_after=3)
-    assert [(o["consecutive_passes"], o["reenabled"]) for o in outcomes] == [(1, False), (2, False), (3, True)]
+    assert [(o["consecutive_passes"], o["reenabled"]) for o in outcomes] == [
+        (1, False),
+        (2, False),
+        (3, True),
+    ]
     with engine.connect() as conn:
         state = read_routing_state(conn)
     assert (state.state, state.actor_type) == ("enabled", "canary")

@@ -17,10 +17,18 @@ def test_no_data_statistics_round_trip(database_url):
     engine = make_engine(database_url)
     upgrade_to_head(engine)
     with engine.begin() as conn:
-        record_canary_result(conn, partition_key="2026-11-25", status=stats["status"], sample_size=5,
-                             drift_score=stats["drift_score"], median_shift=stats["median_shift"],
-                             schema_error_ratio=stats["schema_error_ratio"], statistics=stats,
-                             report_path="r", diff_path="d")
+        record_canary_result(
+            conn,
+            partition_key="2026-11-25",
+            status=stats["status"],
+            sample_size=5,
+            drift_score=stats["drift_score"],
+            median_shift=stats["median_shift"],
+            schema_error_ratio=stats["schema_error_ratio"],
+            statistics=stats,
+            report_path="r",
+            diff_path="d",
+        )
     with engine.connect() as conn:
         stored = latest_canary_result(conn)
     engine.dispose()

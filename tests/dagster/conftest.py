@@ -5,7 +5,11 @@ from pathlib import Path
 import pytest
 
 from costsim_assets.defs.resources import (
-    ArtifactStoreResource, CanaryResource, ReferenceDataResource, ReportLinksResource, StoreResource,
+    ArtifactStoreResource,
+    CanaryResource,
+    ReferenceDataResource,
+    ReportLinksResource,
+    StoreResource,
 )
 
 TRACE = str(Path("../shared/data/azure-llm-inference-2023/AzureLLMInferenceTrace_code.csv").resolve())
@@ -15,8 +19,9 @@ def make_resources(root: Path, database_url: str, historical_source: str = TRACE
     return {
         "store": StoreResource(database_url=database_url),
         "artifacts": ArtifactStoreResource(root=str(root)),
-        "reference_data": ReferenceDataResource(historical_source=historical_source,
-                                                anonymization_salt="test-salt"),
+        "reference_data": ReferenceDataResource(
+            historical_source=historical_source, anonymization_salt="test-salt"
+        ),
         "canary": CanaryResource(incident_dir=str(root / "incidents")),
         "report_links": ReportLinksResource(),
     }

@@ -62,9 +62,18 @@ def world(tmp_path_factory, slack):
 def run_day(world, day: str, prompt_scale: float = 1.0):
     resources, definitions, instance, _ = world
     job = definitions.resolve_implicit_global_asset_job_def()
-    config = {"ops": {"sandbox__traffic_replay": {"config": {"requests_per_day": 3000, "prompt_scale": prompt_scale}}}}
-    return job.execute_in_process(instance=instance, partition_key=day, run_config=config, raise_on_error=False,
-                                  asset_selection=[dg.AssetKey.from_user_string(k) for k in DAY_ASSETS])
+    config = {
+        "ops": {
+            "sandbox__traffic_replay": {"config": {"requests_per_day": 3000, "prompt_scale": prompt_scale}}
+        }
+    }
+    return job.execute_in_process(
+        instance=instance,
+        partition_key=day,
+        run_config=config,
+        raise_on_error=False,
+        asset_selection=[dg.AssetKey.from_user_string(k) for k in DAY_ASSETS],
+    )
 
 
 def tick(world, cursor=None):
@@ -81,8 +90,11 @@ def test_normal_then_shifted_traffic(world, slack):
     resources, _, _, root = world
     for day in NORMAL_DAYS:
         result = run_day(world, day)
-        assert result.success and checks(result) == {"drift_p1": True, "median_shift_p2": True,
-                                                     "schema_errors_p3": True}
+        assert result.success and checks(result) == {
+            "drift_p1": True,
+            "median_shift_p2": True,
+            "schema_errors_p3": True,
+        }
     first, cursor = tick(world)
     assert "no new breaches" in first.skip_message
     engine = resources["store"].engine()
@@ -101,11 +113,15 @@ def test_normal_then_shifted_traffic(world, slack):
     with engine.connect() as conn:
         state = read_routing_state(conn)
         incidents = list_incidents(conn)
-        transitions = conn.execute(sa.select(status_history).where(
-            status_history.c.entity_type == "v2_routing")).mappings().all()
+        transitions = (
+            conn.execute(sa.select(status_history).where(status_history.c.entity_type == "v2_routing"))
+            .mappings()
+            .all()
+        )
     assert not state.enabled and [i["kind"] for i in incidents] == ["drift_p1"]
     assert [(t["old_status"], t["new_status"], t["correlation_id"]) for t in transitions] == [
-        ("enabled", "disabled", incidents[0]["id"])]
+        ("enabled", "disabled", incidents[0]["id"])
+    ]
     files = sorted(p.name for p in (root / "incidents").iterdir())
     assert len(files) == 2 and files[0].endswith(".json") and files[1].endswith(".md")
     incident = json.loads((root / "incidents" / files[0]).read_text())
@@ -122,7 +138,12 @@ def test_normal_then_shifted_traffic(world, slack):
         assert len(list_incidents(conn)) == 1
     assert len(SlackReceiver.received) == 2
 
-    scraped = {s.name: s for f in text_string_to_metric_families(
-        render_metrics(engine, resources["store"].sandbox_engine()).decode()) for s in f.samples}
+    scraped = {
+        s.name: s
+        for f in text_string_to_metric_families(
+            render_metrics(engine, resources["store"].sandbox_engine()).decode()
+        )
+        for s in f.samples
+    }
     assert scraped["costsim_drift_score"].value > 0.2
     assert scraped["costsim_routing_enabled"].value == 0

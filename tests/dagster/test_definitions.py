@@ -14,21 +14,40 @@ from costsim_assets.reference_data.build import DATASET_NAMES
 def test_asset_graph_shape():
     keys = {key.to_user_string() for key in defs.resolve_all_asset_keys()}
     for name in DATASET_NAMES:
-        assert {f"reference/{name}", f"simulation/{name}_v1", f"simulation/{name}_v2",
-                f"validation/{name}_metrics", f"validation/{name}_verdict"} <= keys
-    assert {"models/v2_model", "validation/m6_verdict", "sandbox/traffic_replay", "canary/sample",
-            "canary/drift", "canary/verdict", "reports/divergence_report"} <= keys
+        assert {
+            f"reference/{name}",
+            f"simulation/{name}_v1",
+            f"simulation/{name}_v2",
+            f"validation/{name}_metrics",
+            f"validation/{name}_verdict",
+        } <= keys
+    assert {
+        "models/v2_model",
+        "validation/m6_verdict",
+        "sandbox/traffic_replay",
+        "canary/sample",
+        "canary/drift",
+        "canary/verdict",
+        "reports/divergence_report",
+    } <= keys
     assert len(keys) == 5 * 5 + 7
     graph = defs.resolve_asset_graph()
     for key in graph.get_all_asset_keys():
         node = graph.get(key)
-        assert node.group_name in {"reference_datasets", "models", "simulation", "validation", "sandbox", "canary",
-                                   "reports"}
+        assert node.group_name in {
+            "reference_datasets",
+            "models",
+            "simulation",
+            "validation",
+            "sandbox",
+            "canary",
+            "reports",
+        }
         assert node.description
     checks = defs.resolve_asset_graph().asset_check_keys
-    assert {(c.asset_key.to_user_string(), c.name) for c in checks} == \
-        {(f"reference/{n}", "great_expectations_suite") for n in DATASET_NAMES} | \
-        {("canary/drift", name) for name in ("drift_p1", "median_shift_p2", "schema_errors_p3")}
+    assert {(c.asset_key.to_user_string(), c.name) for c in checks} == {
+        (f"reference/{n}", "great_expectations_suite") for n in DATASET_NAMES
+    } | {("canary/drift", name) for name in ("drift_p1", "median_shift_p2", "schema_errors_p3")}
     assert defs.resolve_job_def("m6_validation") and defs.resolve_job_def("daily_canary")
     schedule = defs.resolve_schedule_def("daily_canary_schedule")
     assert schedule.cron_schedule == "15 1 * * *"
@@ -38,8 +57,12 @@ def test_asset_graph_shape():
 def test_definitions_validate_with_the_cli(tmp_path):
     dagster = Path(sys.executable).with_name("dagster")
     env = {**os.environ, "DAGSTER_HOME": str(tmp_path)}
-    result = subprocess.run([str(dagster), "definitions", "validate", "-w", "workspace.yaml"],
-                            capture_output=True, text=True, env=env)
+    result = subprocess.run(
+        [str(dagster), "definitions", "validate", "-w", "workspace.yaml"],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 

@@ -35,8 +35,12 @@ def world(tmp_path_factory):
     job = build_definitions(resources).resolve_implicit_global_asset_job_def()
     instance = dg.DagsterInstance.ephemeral()
     assert job.execute_in_process(instance=instance, asset_selection=SETUP).success
-    day = job.execute_in_process(instance=instance, partition_key=DAY, run_config=REPLAY,
-                                 asset_selection=[dg.AssetKey(["sandbox", "traffic_replay"]), REPORT_KEY])
+    day = job.execute_in_process(
+        instance=instance,
+        partition_key=DAY,
+        run_config=REPLAY,
+        asset_selection=[dg.AssetKey(["sandbox", "traffic_replay"]), REPORT_KEY],
+    )
     empty = job.execute_in_process(instance=instance, partition_key=EMPTY_DAY, asset_selection=[REPORT_KEY])
     return resources, root, day, empty
 
@@ -55,8 +59,9 @@ def test_report_files_and_summary_for_a_replayed_day(world):
     paths = {k.removesuffix("_path"): v.path for k, v in meta.items() if k.endswith("_path")}
     assert set(paths) == {"csv", "jsonl", "parquet", "summary"}
     directory = resources["artifacts"].path("reports", "divergence", DAY)
-    assert all(Path(p).parent == directory and Path(p).name.startswith(f"divergence_{DAY}.")
-               for p in paths.values())
+    assert all(
+        Path(p).parent == directory and Path(p).name.startswith(f"divergence_{DAY}.") for p in paths.values()
+    )
     assert json.loads(open(paths["summary"]).read()) == summary
     assert read_parquet_summary(paths["parquet"]) == summary
     assert len(pd.read_parquet(paths["parquet"])) == meta["dagster/row_count"].value
@@ -67,10 +72,16 @@ def test_report_files_and_summary_for_a_replayed_day(world):
 def test_signed_links_are_served_by_the_api(world, tmp_path):
     _, root, result, _ = world
     urls = {k.removesuffix("_url"): v.url for k, v in metadata(result).items() if k.endswith("_url")}
-    assert set(urls) == {"csv", "jsonl", "parquet", "summary"} and all(u.startswith(API) for u in urls.values())
+    assert set(urls) == {"csv", "jsonl", "parquet", "summary"} and all(
+        u.startswith(API) for u in urls.values()
+    )
     create_key(tmp_path / "keys.yaml", "tenant-a", "admin")
-    settings = ApiSettings(database_url=f"sqlite:///{root}/store.db", api_keys_file=str(tmp_path / "keys.yaml"),
-                           signing_keys=SIGNING_KEYS, report_dir=str(root / "artifacts" / "reports" / "divergence"))
+    settings = ApiSettings(
+        database_url=f"sqlite:///{root}/store.db",
+        api_keys_file=str(tmp_path / "keys.yaml"),
+        signing_keys=SIGNING_KEYS,
+        report_dir=str(root / "artifacts" / "reports" / "divergence"),
+    )
     with TestClient(create_app(settings)) as client:
         for fmt, link in urls.items():
             parts = urlsplit(link)

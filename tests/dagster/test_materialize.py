@@ -12,7 +12,6 @@ from costsim_assets.reference_data.build import DATASET_NAMES
 from costsim_assets.store.tables import schema_errors, validation_reports
 from tests.dagster.conftest import make_resources
 
-
 DAY = "2026-11-25"
 SMALL_REPLAY = {"ops": {"sandbox__traffic_replay": {"config": {"requests_per_day": 1500}}}}
 
@@ -20,8 +19,12 @@ SMALL_REPLAY = {"ops": {"sandbox__traffic_replay": {"config": {"requests_per_day
 def materialize_all(resources: dict, instance: dg.DagsterInstance | None = None) -> dg.ExecuteInProcessResult:
     """The m6_validation job for one day: every asset, the day's replay and canary included."""
     job = build_definitions(resources).resolve_job_def("m6_validation")
-    return job.execute_in_process(instance=instance or dg.DagsterInstance.ephemeral(), partition_key=DAY,
-                                  run_config=SMALL_REPLAY, raise_on_error=False)
+    return job.execute_in_process(
+        instance=instance or dg.DagsterInstance.ephemeral(),
+        partition_key=DAY,
+        run_config=SMALL_REPLAY,
+        raise_on_error=False,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -45,9 +48,14 @@ def test_reports_are_persisted_as_rows_and_files(materialized):
     engine = resources["store"].engine()
     with engine.connect() as conn:
         rows = conn.execute(sa.select(validation_reports)).mappings().all()
-        noise_errors = conn.execute(sa.select(sa.func.count()).select_from(schema_errors)
-                                    .where(schema_errors.c.source == "noise_injected")).scalar()
-    assert {(r["dataset"], r["version"]) for r in rows} == {(n, v) for n in DATASET_NAMES for v in ("v1", "v2")}
+        noise_errors = conn.execute(
+            sa.select(sa.func.count())
+            .select_from(schema_errors)
+            .where(schema_errors.c.source == "noise_injected")
+        ).scalar()
+    assert {(r["dataset"], r["version"]) for r in rows} == {
+        (n, v) for n in DATASET_NAMES for v in ("v1", "v2")
+    }
     for row in rows:
         assert json.loads(open(row["report_json_path"]).read())["dataset"] == row["dataset"]
         assert open(row["report_md_path"]).read().startswith("# Validation")
@@ -69,18 +77,24 @@ def test_v2_is_measurably_better_than_v1_on_real_traffic(materialized):
 def test_manifest_describes_the_file(materialized):
     resources, _ = materialized
     import hashlib
+
     for name in DATASET_NAMES:
         manifest = json.loads(resources["artifacts"].path("datasets", name, "manifest.json").read_text())
         data = resources["artifacts"].dataset_file(name)
         assert manifest["files"][f"{name}.parquet"]["sha256"] == hashlib.sha256(data.read_bytes()).hexdigest()
         assert manifest["rows"] == len(pd.read_parquet(data))
-    assert "CC-BY-4.0" in json.loads(resources["artifacts"].path("datasets", "historical", "manifest.json")
-                                     .read_text())["attribution"]
+    assert (
+        "CC-BY-4.0"
+        in json.loads(resources["artifacts"].path("datasets", "historical", "manifest.json").read_text())[
+            "attribution"
+        ]
+    )
 
 
 def test_missing_historical_source_fails_only_that_branch(tmp_path):
-    resources = make_resources(tmp_path / "a", f"sqlite:///{tmp_path}/s.db",
-                               historical_source=str(tmp_path / "nowhere.csv"))
+    resources = make_resources(
+        tmp_path / "a", f"sqlite:///{tmp_path}/s.db", historical_source=str(tmp_path / "nowhere.csv")
+    )
     result = materialize_all(resources)
     assert not result.success
     failures = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
@@ -93,11 +107,18 @@ def test_missing_historical_source_fails_only_that_branch(tmp_path):
 
 def test_whole_graph_on_postgresql_store(tmp_path, postgres_database_factory):
     resources = make_resources(tmp_path / "a", postgres_database_factory())
-    selection = ["reference/low_variance", "simulation/low_variance_v1", "simulation/low_variance_v2",
-                 "models/v2_model", "validation/low_variance_metrics", "validation/low_variance_verdict"]
+    selection = [
+        "reference/low_variance",
+        "simulation/low_variance_v1",
+        "simulation/low_variance_v2",
+        "models/v2_model",
+        "validation/low_variance_metrics",
+        "validation/low_variance_verdict",
+    ]
     job = build_definitions(resources).resolve_job_def("m6_validation")
-    result = job.execute_in_process(asset_selection=[dg.AssetKey.from_user_string(s) for s in selection],
-                                    partition_key=DAY)
+    result = job.execute_in_process(
+        asset_selection=[dg.AssetKey.from_user_string(s) for s in selection], partition_key=DAY
+    )
     assert result.success
     with resources["store"].engine().connect() as conn:
         verdicts = conn.execute(sa.select(validation_reports.c.version, validation_reports.c.verdict)).all()

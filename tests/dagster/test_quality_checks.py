@@ -3,10 +3,10 @@
 import dagster as dg
 import pandas as pd
 
+from costsim_assets.artifacts.files import write_parquet
 from costsim_assets.defs.checks.reference_quality import build_reference_check
 from costsim_assets.quality.expectations import validate_reference_frame
 from costsim_assets.reference_data.build import build_synthetic
-from costsim_assets.artifacts.files import write_parquet
 from costsim_assets.simulator.prices import load_price_table
 
 
@@ -18,7 +18,9 @@ def broken_frame() -> pd.DataFrame:
 
 
 def test_offending_rows_are_counted_per_expectation():
-    outcomes = {(o.expectation, o.column): o for o in validate_reference_frame(broken_frame(), "low_variance")}
+    outcomes = {
+        (o.expectation, o.column): o for o in validate_reference_frame(broken_frame(), "low_variance")
+    }
     assert not outcomes[("expect_table_columns_to_match_set", None)].success
     assert outcomes[("expect_column_values_to_be_between", "actual_cost_cents")].unexpected_count == 7
     assert outcomes[("expect_column_values_to_be_in_set", "region")].unexpected_count == 3

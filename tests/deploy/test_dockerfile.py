@@ -25,8 +25,19 @@ DOCKERFILE = ROOT / "deploy/docker/Dockerfile"
 DOCKERIGNORE = ROOT / ".dockerignore"
 CHART_VALUES = ROOT / "deploy/helm/costsim/values.yaml"
 
-GRPC_CMD = ["dagster", "api", "grpc", "-m", "costsim_assets.definitions", "-a", "defs",
-            "-h", "0.0.0.0", "-p", "3030"]
+GRPC_CMD = [
+    "dagster",
+    "api",
+    "grpc",
+    "-m",
+    "costsim_assets.definitions",
+    "-a",
+    "defs",
+    "-h",
+    "0.0.0.0",
+    "-p",
+    "3030",
+]
 
 
 Instruction = dict  # dockerfile-parse's {"instruction", "value", "startline", ...}
@@ -99,25 +110,45 @@ def test_runtime_stage_runs_as_the_charts_non_root_user(stages: list[list[Instru
     last_user = max(i for i, ins in enumerate(runtime) if ins["instruction"] == "USER")
     assert last_user < start, "USER must be set before CMD/ENTRYPOINT"
     # nothing after USER switches back to root
-    assert all(i["instruction"] != "USER" or i["value"].split(":")[0] not in {"root", "0"}
-               for i in runtime[last_user:])
+    assert all(
+        i["instruction"] != "USER" or i["value"].split(":")[0] not in {"root", "0"}
+        for i in runtime[last_user:]
+    )
 
 
 def test_dependencies_are_installed_before_the_source_is_copied(stages: list[list[Instruction]]) -> None:
-    build = next(s for s in stages
-                 if any(i["instruction"] == "COPY" and "pyproject.toml" in i["value"] for i in s))
-    deps_copy = _index(build, lambda i: i["instruction"] == "COPY"
-                       and set(_copy_sources(i)) == {"pyproject.toml", "constraints.txt"})
+    build = next(
+        s for s in stages if any(i["instruction"] == "COPY" and "pyproject.toml" in i["value"] for i in s)
+    )
+    deps_copy = _index(
+        build,
+        lambda i: (
+            i["instruction"] == "COPY" and set(_copy_sources(i)) == {"pyproject.toml", "constraints.txt"}
+        ),
+    )
     assert deps_copy != -1, "COPY pyproject.toml constraints.txt (and nothing else) is missing"
-    deps_install = _index(build, lambda i: i["instruction"] == "RUN" and "pip install" in i["value"]
-                          and "-c constraints.txt" in i["value"])
-    source_copy = _index(build, lambda i: i["instruction"] == "COPY" and (
-        {".", "costsim_assets", "costsim_assets/"} & set(_copy_sources(i))))
+    deps_install = _index(
+        build,
+        lambda i: (
+            i["instruction"] == "RUN" and "pip install" in i["value"] and "-c constraints.txt" in i["value"]
+        ),
+    )
+    source_copy = _index(
+        build,
+        lambda i: (
+            i["instruction"] == "COPY"
+            and ({".", "costsim_assets", "costsim_assets/"} & set(_copy_sources(i)))
+        ),
+    )
     assert source_copy != -1, "the source is never copied"
     assert deps_copy < deps_install < source_copy, "dependency layer must precede the source copy"
     # the package itself: installed after the source copy, without touching the dependencies
-    package_install = _index(build[source_copy:], lambda i: i["instruction"] == "RUN"
-                             and re.search(r"pip install[^&]*--no-deps[^&]* \.(\s|$)", i["value"]))
+    package_install = _index(
+        build[source_copy:],
+        lambda i: (
+            i["instruction"] == "RUN" and re.search(r"pip install[^&]*--no-deps[^&]* \.(\s|$)", i["value"])
+        ),
+    )
     assert package_install != -1, "the package must be installed with `pip install --no-deps .`"
 
 
@@ -176,31 +207,54 @@ def _ignored(path: str, patterns: list[str]) -> bool:
         body = body.strip("/")
         candidates = [body, body.replace("**/", "")] if body.startswith("**/") else [body]
         if any(fnmatch.fnmatchcase(prefix, c) for prefix in prefixes for c in candidates) or (
-                body.startswith("**/") and any(fnmatch.fnmatchcase(p, body[3:]) for p in parts)):
+            body.startswith("**/") and any(fnmatch.fnmatchcase(p, body[3:]) for p in parts)
+        ):
             ignored = not negate
     return ignored
 
 
-@pytest.mark.parametrize("path", [
-    ".venv", ".venv/bin/python", ".git", ".git/HEAD", ".artifacts", ".artifacts/costsim.db",
-    ".dagster_home", ".dagster_home/dagster.yaml", ".pytest_cache", ".mypy_cache", ".ruff_cache",
-    ".coverage", "coverage.xml", "htmlcov", "costsim_assets/__pycache__/x.cpython-311.pyc",
-    ".tools/bin/helm", "tests/unit/test_v1.py",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        ".venv",
+        ".venv/bin/python",
+        ".git",
+        ".git/HEAD",
+        ".artifacts",
+        ".artifacts/costsim.db",
+        ".dagster_home",
+        ".dagster_home/dagster.yaml",
+        ".pytest_cache",
+        ".mypy_cache",
+        ".ruff_cache",
+        ".coverage",
+        "coverage.xml",
+        "htmlcov",
+        "costsim_assets/__pycache__/x.cpython-311.pyc",
+        ".tools/bin/helm",
+        "tests/unit/test_v1.py",
+    ],
+)
 def test_dockerignore_excludes_local_state_and_caches(path: str) -> None:
     assert _ignored(path, _ignore_patterns()), f"{path} would be sent to the build context"
 
 
 def test_dockerignore_keeps_what_the_build_copies(parser: DockerfileParser) -> None:
     patterns = _ignore_patterns()
-    sources = {src for i in parser.structure if i["instruction"] == "COPY" and "--from=" not in i["value"]
-               for src in _copy_sources(i)}
+    sources = {
+        src
+        for i in parser.structure
+        if i["instruction"] == "COPY" and "--from=" not in i["value"]
+        for src in _copy_sources(i)
+    }
     assert sources, "no COPY from the build context"
     for source in sources:
         path = source.rstrip("/")
         assert (ROOT / path).exists(), f"COPY source {path} does not exist"
         assert not _ignored(path, patterns), f"{path} is copied but excluded by .dockerignore"
-    for data_file in ("costsim_assets/simulator/data/v2_model.json",
-                      "costsim_assets/config/validation_thresholds.yaml",
-                      "costsim_assets/definitions.py"):
+    for data_file in (
+        "costsim_assets/simulator/data/v2_model.json",
+        "costsim_assets/config/validation_thresholds.yaml",
+        "costsim_assets/definitions.py",
+    ):
         assert not _ignored(data_file, patterns), data_file

@@ -97,8 +97,10 @@ def helm() -> str:
     """Path of helm; a failure (not a skip) when missing, unless explicitly allowed."""
     path = _find_helm()
     if path is None:
-        message = ("helm not found at ./.tools/bin/helm or on PATH: run scripts/install-helm.sh "
-                   f"(or set {ALLOW_MISSING_ENV}=1 to skip the chart tests)")
+        message = (
+            "helm not found at ./.tools/bin/helm or on PATH: run scripts/install-helm.sh "
+            f"(or set {ALLOW_MISSING_ENV}=1 to skip the chart tests)"
+        )
         if os.environ.get(ALLOW_MISSING_ENV) == "1":
             pytest.skip(message)
         pytest.fail(message)
@@ -120,8 +122,7 @@ def deploy_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _helm_run(helm: str, cwd: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([helm, *args], cwd=cwd, capture_output=True, text=True, timeout=120,
-                          check=False)
+    return subprocess.run([helm, *args], cwd=cwd, capture_output=True, text=True, timeout=120, check=False)
 
 
 def _template_args(values: tuple[Path, ...], extra: tuple[str, ...] = ()) -> list[str]:
@@ -165,15 +166,20 @@ def default_docs(helm: str, deploy_root: Path) -> list[dict]:
 
 
 def find(docs: list[dict], kind: str, name: str | None = None, namespace: str | None = None) -> list[dict]:
-    return [d for d in docs
-            if d["kind"] == kind
-            and (name is None or d["metadata"]["name"] == name)
-            and (namespace is None or d["metadata"].get("namespace") == namespace)]
+    return [
+        d
+        for d in docs
+        if d["kind"] == kind
+        and (name is None or d["metadata"]["name"] == name)
+        and (namespace is None or d["metadata"].get("namespace") == namespace)
+    ]
 
 
 def one(docs: list[dict], kind: str, name: str | None = None, namespace: str | None = None) -> dict:
     found = find(docs, kind, name, namespace)
-    assert len(found) == 1, f"expected one {kind} {name or ''} in {namespace or 'any namespace'}, found {len(found)}"
+    assert len(found) == 1, (
+        f"expected one {kind} {name or ''} in {namespace or 'any namespace'}, found {len(found)}"
+    )
     return found[0]
 
 
@@ -192,8 +198,9 @@ def load_values(path: Path) -> dict:
 
 
 def test_helm_runs(helm: str) -> None:
-    result = subprocess.run([helm, "version", "--short"], capture_output=True, text=True, timeout=60,
-                            check=False)
+    result = subprocess.run(
+        [helm, "version", "--short"], capture_output=True, text=True, timeout=60, check=False
+    )
     assert result.returncode == 0, result.stderr
     assert re.match(r"v[34]\.", result.stdout.strip()), result.stdout
 
@@ -251,7 +258,8 @@ def test_every_object_validates_against_kubernetes_schemas(docs: list[dict]) -> 
 
 
 def test_production_renders_the_monitoring_objects_and_default_does_not(
-        default_docs: list[dict], prod_docs: list[dict]) -> None:
+    default_docs: list[dict], prod_docs: list[dict]
+) -> None:
     assert not find(default_docs, "PrometheusRule") and not find(default_docs, "ServiceMonitor")
     assert len(find(prod_docs, "PrometheusRule")) == 1 and len(find(prod_docs, "ServiceMonitor")) == 1
     assert one(prod_docs, "PodDisruptionBudget", "costsim-api")["spec"]["minAvailable"] == 2
@@ -264,8 +272,19 @@ def test_production_renders_the_monitoring_objects_and_default_does_not(
 def test_user_code_runs_the_grpc_server_with_exec_health_probes(docs: list[dict]) -> None:
     deployment = one(docs, "Deployment", "costsim-user-code")
     c = container(deployment)
-    assert c["command"] + c["args"] == ["dagster", "api", "grpc", "-m", "costsim_assets.definitions",
-                                         "-a", "defs", "-h", "0.0.0.0", "-p", "3030"]
+    assert c["command"] + c["args"] == [
+        "dagster",
+        "api",
+        "grpc",
+        "-m",
+        "costsim_assets.definitions",
+        "-a",
+        "defs",
+        "-h",
+        "0.0.0.0",
+        "-p",
+        "3030",
+    ]
     assert c["ports"] == [{"name": "grpc", "containerPort": 3030, "protocol": "TCP"}]
     for probe in ("readinessProbe", "livenessProbe", "startupProbe"):
         assert c[probe]["exec"]["command"] == GRPC_HEALTH, probe
@@ -273,7 +292,9 @@ def test_user_code_runs_the_grpc_server_with_exec_health_probes(docs: list[dict]
     env = {e["name"]: e for e in c["env"]}
     assert env["DAGSTER_CURRENT_IMAGE"]["value"] == c["image"]
     service = one(docs, "Service", "costsim-user-code")
-    assert service["spec"]["ports"] == [{"name": "grpc", "port": 3030, "targetPort": "grpc", "protocol": "TCP"}]
+    assert service["spec"]["ports"] == [
+        {"name": "grpc", "port": 3030, "targetPort": "grpc", "protocol": "TCP"}
+    ]
     assert service["spec"]["selector"].items() <= deployment["spec"]["template"]["metadata"]["labels"].items()
 
 
@@ -285,7 +306,9 @@ def test_api_runs_uvicorn_with_http_health_probes(docs: list[dict]) -> None:
     assert c["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": 8080}
     assert c["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": 8080}
     service = one(docs, "Service", "costsim-api")
-    assert service["spec"]["ports"] == [{"name": "http", "port": 8080, "targetPort": "http", "protocol": "TCP"}]
+    assert service["spec"]["ports"] == [
+        {"name": "http", "port": 8080, "targetPort": "http", "protocol": "TCP"}
+    ]
     assert service["spec"]["selector"].items() <= deployment["spec"]["template"]["metadata"]["labels"].items()
 
 
@@ -319,7 +342,9 @@ def test_workloads_are_locked_down(docs: list[dict], name: str) -> None:
 
 def test_production_shares_the_artifact_volume(prod_docs: list[dict]) -> None:
     for name in ("costsim-user-code", "costsim-api"):
-        volumes = {v["name"]: v for v in one(prod_docs, "Deployment", name)["spec"]["template"]["spec"]["volumes"]}
+        volumes = {
+            v["name"]: v for v in one(prod_docs, "Deployment", name)["spec"]["template"]["spec"]["volumes"]
+        }
         assert volumes["artifacts"]["persistentVolumeClaim"] == {"claimName": "costsim-artifacts"}
 
 
@@ -362,7 +387,9 @@ def test_configmap_holds_the_non_secret_settings(docs: list[dict]) -> None:
     assert all(isinstance(v, str) for v in data.values())
 
 
-def test_configmap_renders_tenant_config_with_defaults(default_docs: list[dict], prod_docs: list[dict]) -> None:
+def test_configmap_renders_tenant_config_with_defaults(
+    default_docs: list[dict], prod_docs: list[dict]
+) -> None:
     defaults = load_values(CHART / "values.yaml")["tenantDefaults"]
     default_tenants = yaml.safe_load(one(default_docs, "ConfigMap", "costsim-config")["data"]["tenants.yaml"])
     assert default_tenants == {"defaults": defaults, "tenants": {}}
@@ -412,10 +439,14 @@ def _sandbox_policies(docs: list[dict], namespace: str = SANDBOX_NAMESPACE) -> l
 
 def test_sandbox_default_denies_all_ingress_and_egress(docs: list[dict]) -> None:
     policies = _sandbox_policies(docs)
-    deny = [p for p in policies
-            if p["spec"]["podSelector"] == {}
-            and set(p["spec"]["policyTypes"]) == {"Ingress", "Egress"}
-            and not p["spec"].get("ingress") and not p["spec"].get("egress")]
+    deny = [
+        p
+        for p in policies
+        if p["spec"]["podSelector"] == {}
+        and set(p["spec"]["policyTypes"]) == {"Ingress", "Egress"}
+        and not p["spec"].get("ingress")
+        and not p["spec"].get("egress")
+    ]
     assert len(deny) == 1, "a default-deny (ingress + egress) policy selecting every pod is required"
     for policy in policies:
         assert not policy["spec"].get("ingress"), f"{policy['metadata']['name']} allows ingress"
@@ -426,23 +457,30 @@ def _allowed_egress(docs: list[dict], namespace: str = SANDBOX_NAMESPACE) -> lis
     for policy in _sandbox_policies(docs, namespace):
         for rule in policy["spec"].get("egress") or []:
             assert rule.get("to"), f"{policy['metadata']['name']}: egress rule without `to` allows every peer"
-            assert rule.get("ports"), f"{policy['metadata']['name']}: egress rule without `ports` allows every port"
+            assert rule.get("ports"), (
+                f"{policy['metadata']['name']}: egress rule without `ports` allows every port"
+            )
             for peer in rule["to"]:
                 rules.append((peer, rule["ports"]))
     return rules
 
 
 def _is_dns(peer: dict, ports: list[dict]) -> bool:
-    return (peer.get("namespaceSelector") == {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}}
-            and peer.get("podSelector") == {"matchLabels": {"k8s-app": "kube-dns"}}
-            and sorted((p["protocol"], p["port"]) for p in ports) == [("TCP", 53), ("UDP", 53)])
+    return (
+        peer.get("namespaceSelector") == {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}}
+        and peer.get("podSelector") == {"matchLabels": {"k8s-app": "kube-dns"}}
+        and sorted((p["protocol"], p["port"]) for p in ports) == [("TCP", 53), ("UDP", 53)]
+    )
 
 
 def _database_peers(values: dict) -> list[tuple[dict, list[dict]]]:
     peers = []
     for endpoint in values["sandbox"]["database"]["endpoints"]:
-        peer = ({"ipBlock": {"cidr": endpoint["cidr"]}} if "cidr" in endpoint
-                else {"namespaceSelector": endpoint["namespaceSelector"], "podSelector": endpoint["podSelector"]})
+        peer = (
+            {"ipBlock": {"cidr": endpoint["cidr"]}}
+            if "cidr" in endpoint
+            else {"namespaceSelector": endpoint["namespaceSelector"], "podSelector": endpoint["podSelector"]}
+        )
         peers.append((peer, [{"protocol": "TCP", "port": endpoint["port"]}]))
     return peers
 
@@ -514,14 +552,23 @@ def test_service_monitor_scrapes_the_api_metrics(prod_docs: list[dict]) -> None:
 
 def test_rendered_k8s_manifests_are_up_to_date(helm: str, tmp_path: Path) -> None:
     assert (ROOT / ALERTS).is_file(), (
-        f"{ALERTS} is missing, so deploy/k8s/costsim.yaml cannot be re-rendered and compared")
+        f"{ALERTS} is missing, so deploy/k8s/costsim.yaml cannot be re-rendered and compared"
+    )
     out = tmp_path / "costsim.yaml"
-    result = subprocess.run(["bash", str(RENDER_SCRIPT), str(out)], cwd=ROOT, capture_output=True,
-                            text=True, timeout=120, check=False, env={**os.environ, "HELM": helm})
+    result = subprocess.run(
+        ["bash", str(RENDER_SCRIPT), str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, "HELM": helm},
+    )
     assert result.returncode == 0, result.stderr
     assert K8S_MANIFEST.is_file(), "deploy/k8s/costsim.yaml is missing: run scripts/render-k8s.sh"
     assert out.read_bytes() == K8S_MANIFEST.read_bytes(), (
-        "deploy/k8s/costsim.yaml is stale: run scripts/render-k8s.sh and commit the result")
+        "deploy/k8s/costsim.yaml is stale: run scripts/render-k8s.sh and commit the result"
+    )
 
 
 def test_rendered_k8s_manifests_are_the_production_render(prod_docs: list[dict]) -> None:
@@ -551,8 +598,15 @@ BAD_VALUES = {
     "rate-limit-as-string": {"tenantDefaults": {"rateLimit": {"requestsPerSecond": "50"}}},
     "burst-as-float": {"tenants": {"acme": {"rateLimit": {"burst": 1.5}}}},
     "db-endpoint-without-port": {"sandbox": {"database": {"endpoints": [{"cidr": "10.0.0.1/32"}]}}},
-    "db-endpoint-cidr-and-selector": {"sandbox": {"database": {"endpoints": [
-        {"cidr": "10.0.0.1/32", "port": 5432, "namespaceSelector": {}, "podSelector": {}}]}}},
+    "db-endpoint-cidr-and-selector": {
+        "sandbox": {
+            "database": {
+                "endpoints": [
+                    {"cidr": "10.0.0.1/32", "port": 5432, "namespaceSelector": {}, "podSelector": {}}
+                ]
+            }
+        }
+    },
     "no-db-endpoint": {"sandbox": {"database": {"endpoints": []}}},
     "bad-namespace-name": {"sandbox": {"namespace": "V2_Sandbox"}},
 }
@@ -583,9 +637,16 @@ def test_values_yaml_is_commented_line_by_line() -> None:
             continue
         # keys nested inside an inline example or a list item inherit the comment of their parent
         indent = len(line) - len(line.lstrip())
-        parent = next((lines[i] for i in range(number - 1, -1, -1)
-                       if lines[i].strip() and not lines[i].lstrip().startswith("#")
-                       and len(lines[i]) - len(lines[i].lstrip()) < indent), "")
+        parent = next(
+            (
+                lines[i]
+                for i in range(number - 1, -1, -1)
+                if lines[i].strip()
+                and not lines[i].lstrip().startswith("#")
+                and len(lines[i]) - len(lines[i].lstrip()) < indent
+            ),
+            "",
+        )
         parent_code = parent.split(" #")[0].rstrip()
         if parent_code.lstrip().startswith("- ") or parent_code.endswith(("matchLabels:", "podLabels:")):
             continue
@@ -624,26 +685,32 @@ def dagster_values() -> dict:
     return yaml.safe_load(DAGSTER_VALUES.read_text())
 
 
-def test_dagster_workspace_points_at_the_user_code_service(dagster_values: dict, prod_docs: list[dict]) -> None:
+def test_dagster_workspace_points_at_the_user_code_service(
+    dagster_values: dict, prod_docs: list[dict]
+) -> None:
     assert dagster_values["dagster-user-deployments"]["enabled"] is False
     workspace = dagster_values["dagsterWebserver"]["workspace"]
     assert workspace["enabled"] is True
     service = one(prod_docs, "Service", "costsim-user-code")
     assert [(s["host"], s["port"]) for s in workspace["servers"]] == [
-        (service["metadata"]["name"], service["spec"]["ports"][0]["port"])]
+        (service["metadata"]["name"], service["spec"]["ports"][0]["port"])
+    ]
 
 
 def test_dagster_uses_external_postgres_with_password_from_a_secret(dagster_values: dict) -> None:
     postgresql = dagster_values["postgresql"]
     assert postgresql["enabled"] is False
-    assert postgresql["postgresqlHost"] and postgresql["postgresqlUsername"] and postgresql["postgresqlDatabase"]
+    assert (
+        postgresql["postgresqlHost"] and postgresql["postgresqlUsername"] and postgresql["postgresqlDatabase"]
+    )
     assert not postgresql.get("postgresqlPassword"), "the password must come from a Secret"
     assert dagster_values["generatePostgresqlPasswordSecret"] is False
     assert dagster_values["global"]["postgresqlSecretName"]
 
 
 def test_dagster_run_launcher_uses_the_costsim_image_config_and_secrets(
-        dagster_values: dict, prod_docs: list[dict]) -> None:
+    dagster_values: dict, prod_docs: list[dict]
+) -> None:
     launcher = dagster_values["runLauncher"]
     assert launcher["type"] == "K8sRunLauncher"
     config = launcher["config"]["k8sRunLauncher"]
@@ -653,8 +720,11 @@ def test_dagster_run_launcher_uses_the_costsim_image_config_and_secrets(
     assert {"name": "costsim-config"} in config["envConfigMaps"]
     assert one(prod_docs, "ConfigMap", "costsim-config")
     # the same secret references as the chart's containers, key for key
-    chart_env = {e["name"]: e["valueFrom"]
-                 for e in container(one(prod_docs, "Deployment", "costsim-api"))["env"] if e["name"] in SECRET_ENV}
+    chart_env = {
+        e["name"]: e["valueFrom"]
+        for e in container(one(prod_docs, "Deployment", "costsim-api"))["env"]
+        if e["name"] in SECRET_ENV
+    }
     run_env = {e["name"]: e["valueFrom"] for e in config["runK8sConfig"]["containerConfig"]["env"]}
     assert run_env == chart_env
     # same locked-down posture, and the shared artifact volume of the production chart
@@ -664,5 +734,7 @@ def test_dagster_run_launcher_uses_the_costsim_image_config_and_secrets(
     mounts = {m["mountPath"] for m in config["volumeMounts"]}
     configmap = one(prod_docs, "ConfigMap", "costsim-config")["data"]
     assert {"/tmp", "/opt/dagster/dagster_home", configmap["COSTSIM_ARTIFACT_ROOT"]} <= mounts
-    claims = [v["persistentVolumeClaim"]["claimName"] for v in config["volumes"] if "persistentVolumeClaim" in v]
+    claims = [
+        v["persistentVolumeClaim"]["claimName"] for v in config["volumes"] if "persistentVolumeClaim" in v
+    ]
     assert claims == [prod["artifacts"]["existingClaim"]]

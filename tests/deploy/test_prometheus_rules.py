@@ -40,8 +40,10 @@ def _promtool() -> str:
     """Path of promtool; a test failure (not a skip) when missing, unless explicitly allowed."""
     path = shutil.which("promtool")
     if path is None:
-        message = ("promtool not found on PATH: run scripts/install-promtool.sh "
-                   f"(or set {ALLOW_MISSING_ENV}=1 to skip the promtool tests)")
+        message = (
+            "promtool not found on PATH: run scripts/install-promtool.sh "
+            f"(or set {ALLOW_MISSING_ENV}=1 to skip the promtool tests)"
+        )
         if os.environ.get(ALLOW_MISSING_ENV) == "1":
             pytest.skip(message)
         pytest.fail(message)
@@ -49,8 +51,9 @@ def _promtool() -> str:
 
 
 def _run_promtool(*args: str) -> None:
-    result = subprocess.run([_promtool(), *args], cwd=ROOT, capture_output=True, text=True,
-                            timeout=300, check=False)
+    result = subprocess.run(
+        [_promtool(), *args], cwd=ROOT, capture_output=True, text=True, timeout=300, check=False
+    )
     output = f"$ promtool {' '.join(args)}\n{result.stdout}{result.stderr}"
     print(output)
     assert result.returncode == 0, f"promtool exited {result.returncode}\n{output}"
@@ -97,5 +100,6 @@ def test_every_alert_has_a_firing_and_a_silent_unit_test() -> None:
         assert any(not case.get("exp_alerts") for case in mine), f"{name}: no case where it stays silent"
         for case in mine:
             for alert in case.get("exp_alerts") or []:
-                assert alert.get("exp_labels") and alert.get("exp_annotations"), \
+                assert alert.get("exp_labels") and alert.get("exp_annotations"), (
                     f"{name} at {case['eval_time']}: firing case must check labels and annotations"
+                )

@@ -24,10 +24,15 @@ from costsim_assets.store.schema_errors import record_schema_errors
 
 CREATED = datetime(2024, 5, 2, 3, 4, 5, tzinfo=UTC)
 STATISTICS = {
-    "percentiles": {"canary": {"v1": {"p50": 100.0, "p90": 200.0}, "v2": {"p50": 110.0, "p90": None}},
-                    "reference": {"v1": {"p50": 90.0, "p90": 180.0}}},
-    "runtime_histogram": {"buckets": [1, 5, 10], "v1": {"counts": [1, 2, 3, 4], "sum": 123.5},
-                          "v2": {"counts": [0, 0, 1, 0], "sum": 7.0}},
+    "percentiles": {
+        "canary": {"v1": {"p50": 100.0, "p90": 200.0}, "v2": {"p50": 110.0, "p90": None}},
+        "reference": {"v1": {"p50": 90.0, "p90": 180.0}},
+    },
+    "runtime_histogram": {
+        "buckets": [1, 5, 10],
+        "v1": {"counts": [1, 2, 3, 4], "sum": 123.5},
+        "v2": {"counts": [0, 0, 1, 0], "sum": 7.0},
+    },
 }
 
 
@@ -45,8 +50,11 @@ def stores(database_url: str) -> Iterator[tuple[sa.Engine, sa.Engine]]:
 def scrape(engine: sa.Engine, sandbox: sa.Engine) -> dict[tuple[str, frozenset], float]:
     """Every sample of one scrape, keyed by sample name and labels."""
     text = render_metrics(engine, sandbox).decode()
-    return {(s.name, frozenset(s.labels.items())): s.value
-            for family in text_string_to_metric_families(text) for s in family.samples}
+    return {
+        (s.name, frozenset(s.labels.items())): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
 
 
 def samples(scraped: dict, name: str) -> dict[frozenset, float]:
@@ -58,30 +66,58 @@ def labels(**values: str) -> frozenset:
 
 
 def provenance_row(v2_status: str, v1_version: str | None = "v1-1") -> dict:
-    return {"id": str(uuid.uuid4()), "created_at": datetime.now(UTC), "tenant_id": "tenant-a",
-            "request_id": uuid.uuid4().hex, "plan_z": compress({}), "code_version": "test",
-            "v1_version": v1_version, "v2_status": v2_status}
+    return {
+        "id": str(uuid.uuid4()),
+        "created_at": datetime.now(UTC),
+        "tenant_id": "tenant-a",
+        "request_id": uuid.uuid4().hex,
+        "plan_z": compress({}),
+        "code_version": "test",
+        "v1_version": v1_version,
+        "v2_status": v2_status,
+    }
 
 
 def canary_row(**overrides) -> dict:
-    return {"partition_key": "2024-05-01", "status": "ok", "sample_size": 500, "drift_score": 0.125,
-            "statistics": STATISTICS, "report_path": "r.json", "diff_path": "d.parquet", "created_at": CREATED,
-            **overrides}
+    return {
+        "partition_key": "2024-05-01",
+        "status": "ok",
+        "sample_size": 500,
+        "drift_score": 0.125,
+        "statistics": STATISTICS,
+        "report_path": "r.json",
+        "diff_path": "d.parquet",
+        "created_at": CREATED,
+        **overrides,
+    }
 
 
 def populate(engine: sa.Engine, sandbox: sa.Engine) -> None:
-    rows = ([provenance_row("ok") for _ in range(3)] + [provenance_row("error"), provenance_row("timeout"),
-            provenance_row("pending")] + [provenance_row("schema_error", None) for _ in range(2)])
+    rows = (
+        [provenance_row("ok") for _ in range(3)]
+        + [provenance_row("error"), provenance_row("timeout"), provenance_row("pending")]
+        + [provenance_row("schema_error", None) for _ in range(2)]
+    )
     with sandbox.begin() as conn:
         insert_provenance(conn, rows)
     bad = {"raw_record": {}, "reason": "missing"}
     with engine.begin() as conn:
-        record_schema_errors(conn, "api", [{**bad, "record_id": "r1", "field_path": "steps"},
-                                           {**bad, "record_id": "r1", "field_path": "budget_cents"},
-                                           {**bad, "record_id": "r2", "field_path": "steps"}])
+        record_schema_errors(
+            conn,
+            "api",
+            [
+                {**bad, "record_id": "r1", "field_path": "steps"},
+                {**bad, "record_id": "r1", "field_path": "budget_cents"},
+                {**bad, "record_id": "r2", "field_path": "steps"},
+            ],
+        )
         record_schema_errors(conn, "historical", [{**bad, "record_id": "r3", "field_path": "steps"}])
-        record_canary_result(conn, **canary_row(partition_key="2024-04-30", drift_score=0.9,
-                                                created_at=datetime(2024, 5, 1, tzinfo=UTC)))
+        record_canary_result(
+            conn,
+            **canary_row(
+                partition_key="2024-04-30", drift_score=0.9, created_at=datetime(2024, 5, 1, tzinfo=UTC)
+            ),
+        )
         record_canary_result(conn, **canary_row())
         transition_routing(conn, to_state="disabled", actor_type="sensor", actor_id="drift", reason="drift")
 
@@ -89,13 +125,19 @@ def populate(engine: sa.Engine, sandbox: sa.Engine) -> None:
 def test_empty_store(stores):
     scraped = scrape(*stores)
     assert samples(scraped, "costsim_runs_total") == {
-        labels(version="v1", status="ok"): 0, labels(version="v1", status="schema_error"): 0,
-        **{labels(version="v2", status=s): 0 for s in ("pending", "ok", "error", "timeout", "schema_error")}}
+        labels(version="v1", status="ok"): 0,
+        labels(version="v1", status="schema_error"): 0,
+        **{labels(version="v2", status=s): 0 for s in ("pending", "ok", "error", "timeout", "schema_error")},
+    }
     assert scraped[("costsim_schema_errors_total", labels())] == 0
     assert math.isnan(scraped[("costsim_drift_score", labels())])
     assert scraped[("costsim_routing_enabled", labels())] == 1
-    for absent in ("costsim_output_p50", "costsim_output_p90", "costsim_runtime_ms_bucket",
-                   "costsim_canary_last_success_timestamp_seconds"):
+    for absent in (
+        "costsim_output_p50",
+        "costsim_output_p90",
+        "costsim_runtime_ms_bucket",
+        "costsim_canary_last_success_timestamp_seconds",
+    ):
         assert samples(scraped, absent) == {}, absent
 
 
@@ -103,23 +145,40 @@ def test_every_metric_from_the_store(stores):
     populate(*stores)
     scraped = scrape(*stores)
     assert samples(scraped, "costsim_runs_total") == {
-        labels(version="v1", status="ok"): 6, labels(version="v1", status="schema_error"): 2,
-        labels(version="v2", status="ok"): 3, labels(version="v2", status="error"): 1,
-        labels(version="v2", status="timeout"): 1, labels(version="v2", status="pending"): 1,
-        labels(version="v2", status="schema_error"): 2}
+        labels(version="v1", status="ok"): 6,
+        labels(version="v1", status="schema_error"): 2,
+        labels(version="v2", status="ok"): 3,
+        labels(version="v2", status="error"): 1,
+        labels(version="v2", status="timeout"): 1,
+        labels(version="v2", status="pending"): 1,
+        labels(version="v2", status="schema_error"): 2,
+    }
     assert scraped[("costsim_schema_errors_total", labels())] == 2
     assert scraped[("costsim_drift_score", labels())] == 0.125
     assert samples(scraped, "costsim_output_p50") == {
-        labels(version="v1", window="canary"): 100, labels(version="v2", window="canary"): 110,
-        labels(version="v1", window="reference"): 90}
+        labels(version="v1", window="canary"): 100,
+        labels(version="v2", window="canary"): 110,
+        labels(version="v1", window="reference"): 90,
+    }
     assert samples(scraped, "costsim_output_p90") == {
-        labels(version="v1", window="canary"): 200, labels(version="v1", window="reference"): 180}
+        labels(version="v1", window="canary"): 200,
+        labels(version="v1", window="reference"): 180,
+    }
     assert samples(scraped, "costsim_runtime_ms_bucket") == {
-        labels(version="v1", le="1.0"): 1, labels(version="v1", le="5.0"): 3, labels(version="v1", le="10.0"): 6,
-        labels(version="v1", le="+Inf"): 10, labels(version="v2", le="1.0"): 0, labels(version="v2", le="5.0"): 0,
-        labels(version="v2", le="10.0"): 1, labels(version="v2", le="+Inf"): 1}
+        labels(version="v1", le="1.0"): 1,
+        labels(version="v1", le="5.0"): 3,
+        labels(version="v1", le="10.0"): 6,
+        labels(version="v1", le="+Inf"): 10,
+        labels(version="v2", le="1.0"): 0,
+        labels(version="v2", le="5.0"): 0,
+        labels(version="v2", le="10.0"): 1,
+        labels(version="v2", le="+Inf"): 1,
+    }
     assert samples(scraped, "costsim_runtime_ms_count") == {labels(version="v1"): 10, labels(version="v2"): 1}
-    assert samples(scraped, "costsim_runtime_ms_sum") == {labels(version="v1"): 123.5, labels(version="v2"): 7}
+    assert samples(scraped, "costsim_runtime_ms_sum") == {
+        labels(version="v1"): 123.5,
+        labels(version="v2"): 7,
+    }
     assert scraped[("costsim_routing_enabled", labels())] == 0
     assert scraped[("costsim_canary_last_success_timestamp_seconds", labels())] == CREATED.timestamp()
 
@@ -128,10 +187,16 @@ def test_metric_types(stores):
     populate(*stores)
     text = render_metrics(*stores).decode()
     types = {family.name: family.type for family in text_string_to_metric_families(text)}
-    assert types == {"costsim_runs": "counter", "costsim_schema_errors": "counter",
-                     "costsim_drift_score": "gauge", "costsim_output_p50": "gauge", "costsim_output_p90": "gauge",
-                     "costsim_runtime_ms": "histogram", "costsim_routing_enabled": "gauge",
-                     "costsim_canary_last_success_timestamp_seconds": "gauge"}
+    assert types == {
+        "costsim_runs": "counter",
+        "costsim_schema_errors": "counter",
+        "costsim_drift_score": "gauge",
+        "costsim_output_p50": "gauge",
+        "costsim_output_p90": "gauge",
+        "costsim_runtime_ms": "histogram",
+        "costsim_routing_enabled": "gauge",
+        "costsim_canary_last_success_timestamp_seconds": "gauge",
+    }
 
 
 def test_canary_without_drift_or_statistics(stores):
@@ -140,7 +205,9 @@ def test_canary_without_drift_or_statistics(stores):
         record_canary_result(conn, **canary_row(status="no_data", drift_score=None, statistics={}))
     scraped = scrape(engine, sandbox)
     assert math.isnan(scraped[("costsim_drift_score", labels())])
-    assert samples(scraped, "costsim_output_p50") == {} and samples(scraped, "costsim_runtime_ms_bucket") == {}
+    assert (
+        samples(scraped, "costsim_output_p50") == {} and samples(scraped, "costsim_runtime_ms_bucket") == {}
+    )
     assert scraped[("costsim_canary_last_success_timestamp_seconds", labels())] == CREATED.timestamp()
 
 
@@ -167,5 +234,7 @@ def test_a_value_written_by_another_process_shows_in_the_next_scrape(stores, dat
     subprocess.run([sys.executable, "-c", writer], check=True, timeout=120)
     scraped = scrape(engine, sandbox)
     assert scraped[("costsim_drift_score", labels())] == 0.375
-    assert scraped[("costsim_canary_last_success_timestamp_seconds", labels())] == \
-        datetime(2024, 5, 3, tzinfo=UTC).timestamp()
+    assert (
+        scraped[("costsim_canary_last_success_timestamp_seconds", labels())]
+        == datetime(2024, 5, 3, tzinfo=UTC).timestamp()
+    )

@@ -8,8 +8,13 @@ import pandas as pd
 import pytest
 
 from costsim_assets.reports.divergence import (
-    CSV_PREFIX, divergence_summary_for, locate_report_file, pair_rows, read_parquet_summary,
-    report_file_name, write_report,
+    CSV_PREFIX,
+    divergence_summary_for,
+    locate_report_file,
+    pair_rows,
+    read_parquet_summary,
+    report_file_name,
+    write_report,
 )
 from costsim_assets.statistics.divergence import divergence_summary
 
@@ -18,10 +23,20 @@ T0 = datetime(2026, 11, 20, tzinfo=UTC)
 
 
 def row(i: int, v1: float | None, v2: float | None, status: str = "ok", tenant: str = "tenant-a") -> dict:
-    return {"id": f"p{i}", "created_at": T0 + timedelta(minutes=i), "tenant_id": tenant, "request_id": f"r{i}",
-            "input_hash": f"h{i}", "v1_version": "v1-m5-frozen", "v2_version": "v2-test",
-            "v1_output_hash": f"a{i}", "v2_output_hash": f"b{i}" if v2 is not None else None,
-            "v1_cost_cents": v1, "v2_cost_cents": v2, "v2_status": status}
+    return {
+        "id": f"p{i}",
+        "created_at": T0 + timedelta(minutes=i),
+        "tenant_id": tenant,
+        "request_id": f"r{i}",
+        "input_hash": f"h{i}",
+        "v1_version": "v1-m5-frozen",
+        "v2_version": "v2-test",
+        "v1_output_hash": f"a{i}",
+        "v2_output_hash": f"b{i}" if v2 is not None else None,
+        "v1_cost_cents": v1,
+        "v2_cost_cents": v2,
+        "v2_status": status,
+    }
 
 
 def fixed_rows() -> list[dict]:
@@ -29,7 +44,11 @@ def fixed_rows() -> list[dict]:
     v1 = rng.uniform(10, 100, 60)
     v2 = v1 * rng.uniform(0.9, 1.1, 60)
     rows = [row(i, float(a), float(b)) for i, (a, b) in enumerate(zip(v1, v2, strict=True))]
-    rows += [row(60, 12.0, None, "error"), row(61, 15.0, None, "timeout"), row(62, None, None, "schema_error")]
+    rows += [
+        row(60, 12.0, None, "error"),
+        row(61, 15.0, None, "timeout"),
+        row(62, None, None, "schema_error"),
+    ]
     return rows
 
 
@@ -37,9 +56,13 @@ def test_summary_is_the_statistics_module_on_the_same_pairs():
     rows = fixed_rows()
     summary = divergence_summary_for(rows, REL, ABS)
     kept = rows[:62]
-    expected = divergence_summary(np.array([r["v1_cost_cents"] for r in kept], dtype=float),
-                                  np.array([r["v2_cost_cents"] for r in kept], dtype=float),
-                                  np.array([r["v2_status"] != "ok" for r in kept]), REL, ABS).to_dict()
+    expected = divergence_summary(
+        np.array([r["v1_cost_cents"] for r in kept], dtype=float),
+        np.array([r["v2_cost_cents"] for r in kept], dtype=float),
+        np.array([r["v2_status"] != "ok" for r in kept]),
+        REL,
+        ABS,
+    ).to_dict()
     assert {k: summary[k] for k in expected} == expected
     assert summary["status"] == "ok" and summary["n_pairs"] == 60 and summary["n_evaluations"] == 62
     assert summary["n_rows"] == 63 and summary["n_schema_errors"] == 1
@@ -55,15 +78,20 @@ def test_pairs_exclude_schema_errors_and_mark_failures_unmatched():
     assert (ok["matched"] == expected).all()
     failed = frame[frame["v2_status"] != "ok"]
     assert failed["difference"].isna().all() and not failed["matched"].any()
-    assert frame["matched"].mean() * 62 / 60 == pytest.approx(divergence_summary_for(fixed_rows(), REL, ABS)
-                                                              ["matching_rate"])
+    assert frame["matched"].mean() * 62 / 60 == pytest.approx(
+        divergence_summary_for(fixed_rows(), REL, ABS)["matching_rate"]
+    )
 
 
 @pytest.mark.parametrize("rows", [[], [row(0, 1.0, 1.0)], [row(0, None, None, "schema_error")]])
 def test_too_little_data_is_no_data_never_a_perfect_match(rows):
     summary = divergence_summary_for(rows, REL, ABS)
-    assert summary["status"] == "no_data" and summary["n_pairs"] == len([r for r in rows if r["v2_status"] == "ok"])
-    assert summary["matching_rate"] is None and summary["delta_p50"] is None and summary["drift_score"] is None
+    assert summary["status"] == "no_data" and summary["n_pairs"] == len(
+        [r for r in rows if r["v2_status"] == "ok"]
+    )
+    assert (
+        summary["matching_rate"] is None and summary["delta_p50"] is None and summary["drift_score"] is None
+    )
     assert summary["outlier_count"] is None
 
 
@@ -81,7 +109,7 @@ def test_csv_round_trip(tmp_path, report):
     frame, summary = report
     path = write_report(frame, summary, tmp_path / "r.csv", "csv")
     first = path.read_text().splitlines()[0]
-    assert first.startswith(CSV_PREFIX) and json.loads(first[len(CSV_PREFIX):]) == summary
+    assert first.startswith(CSV_PREFIX) and json.loads(first[len(CSV_PREFIX) :]) == summary
     back = pd.read_csv(path, skiprows=1)
     assert list(back.columns) == list(frame.columns) and len(back) == len(frame)
     assert np.allclose(back["difference"], frame["difference"], equal_nan=True)

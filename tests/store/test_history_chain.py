@@ -18,9 +18,18 @@ def engine(database_url):
 
 
 def append(conn, tenant, status):
-    return append_status(conn, tenant_id=tenant, entity_type="canary", entity_id="2026-11-25",
-                         old_status=None, new_status=status, actor_type="sensor", actor_id="s", reason="r",
-                         metadata={"n": 1})
+    return append_status(
+        conn,
+        tenant_id=tenant,
+        entity_type="canary",
+        entity_id="2026-11-25",
+        old_status=None,
+        new_status=status,
+        actor_type="sensor",
+        actor_id="s",
+        reason="r",
+        metadata={"n": 1},
+    )
 
 
 def rows(engine):
@@ -45,14 +54,19 @@ def test_tampering_is_named(engine):
             append(conn, "a", status)
     stored = rows(engine)
     stored[1] = {**stored[1], "new_status": "pass"}
-    assert first_broken_link(stored) == {"tenant_id": "a", "seq": 2,
-                                         "problem": "chain_hash does not match the row's content"}
+    assert first_broken_link(stored) == {
+        "tenant_id": "a",
+        "seq": 2,
+        "problem": "chain_hash does not match the row's content",
+    }
     assert first_broken_link([stored[0], stored[2]])["problem"] == "sequence gap: expected 2, found 3"
     relinked = {**stored[2], "seq": 2}
     assert first_broken_link([stored[0], relinked])["problem"].startswith("prev_hash")
 
 
-@pytest.mark.parametrize("statement", ["UPDATE status_history SET reason = 'x'", "DELETE FROM status_history"])
+@pytest.mark.parametrize(
+    "statement", ["UPDATE status_history SET reason = 'x'", "DELETE FROM status_history"]
+)
 def test_rows_cannot_be_changed_or_removed(engine, statement):
     with engine.begin() as conn:
         append(conn, "a", "pass")
@@ -71,11 +85,16 @@ def test_truncate_is_rejected_on_postgresql(engine):
 def test_routing_transitions_are_compare_and_set(engine):
     with engine.begin() as conn:
         assert read_routing_state(conn).state == "enabled"
-        first = transition_routing(conn, to_state="disabled", actor_type="sensor", actor_id="drift",
-                                   reason="P1", incident_id="inc-1")
+        first = transition_routing(
+            conn, to_state="disabled", actor_type="sensor", actor_id="drift", reason="P1", incident_id="inc-1"
+        )
         assert first.revision == 1 and first.incident_id == "inc-1"
-        assert transition_routing(conn, to_state="disabled", actor_type="sensor", actor_id="drift",
-                                  reason="again") is None
+        assert (
+            transition_routing(
+                conn, to_state="disabled", actor_type="sensor", actor_id="drift", reason="again"
+            )
+            is None
+        )
     assert [r["correlation_id"] for r in rows(engine)] == ["inc-1"]
 
 
@@ -86,6 +105,8 @@ def test_a_stale_writer_loses_the_race(engine, monkeypatch):
         stale = read_routing_state(conn)
         transition_routing(conn, to_state="disabled", actor_type="person", actor_id="p", reason="first")
         monkeypatch.setattr(routing, "read_routing_state", lambda _: stale)  # it read before the first commit
-        assert transition_routing(conn, to_state="disabled", actor_type="sensor", actor_id="s",
-                                  reason="second") is None
+        assert (
+            transition_routing(conn, to_state="disabled", actor_type="sensor", actor_id="s", reason="second")
+            is None
+        )
     assert len(rows(engine)) == 1

@@ -7,24 +7,37 @@ from costsim_assets.store.status_history import append_status
 
 
 def append(conn, tenant="a", **fields):
-    values = {"entity_type": "job", "entity_id": "e1", "new_status": "ok", "actor_type": "sensor",
-              "actor_id": "s1"} | fields
+    values = {
+        "entity_type": "job",
+        "entity_id": "e1",
+        "new_status": "ok",
+        "actor_type": "sensor",
+        "actor_id": "s1",
+    } | fields
     return append_status(conn, tenant_id=tenant, old_status=None, reason="r", **values)["id"]
 
 
 @pytest.fixture
 def seeded(migrated_engine):
     with migrated_engine.begin() as conn:
-        made = {"base": append(conn), "b": append(conn, tenant="b"), "entity_type": append(conn, entity_type="canary"),
-                "entity_id": append(conn, entity_id="e2"), "new_status": append(conn, new_status="failed"),
-                "actor_type": append(conn, actor_type="person"), "actor_id": append(conn, actor_id="s2")}
+        made = {
+            "base": append(conn),
+            "b": append(conn, tenant="b"),
+            "entity_type": append(conn, entity_type="canary"),
+            "entity_id": append(conn, entity_id="e2"),
+            "new_status": append(conn, new_status="failed"),
+            "actor_type": append(conn, actor_type="person"),
+            "actor_id": append(conn, actor_id="s2"),
+        }
     return migrated_engine, made
 
 
 def page(engine, tenant_id="a", after_id=None, limit=100, **filters):
     with engine.connect() as conn:
-        return [r["id"] for r in history_page(conn, tenant_id=tenant_id, filters=filters, after_id=after_id,
-                                              limit=limit)]
+        return [
+            r["id"]
+            for r in history_page(conn, tenant_id=tenant_id, filters=filters, after_id=after_id, limit=limit)
+        ]
 
 
 def test_tenant_predicate_unless_admin(seeded):
@@ -33,8 +46,16 @@ def test_tenant_predicate_unless_admin(seeded):
     assert len(page(engine, tenant_id=None)) == 7
 
 
-@pytest.mark.parametrize("name,value", [("entity_type", "canary"), ("entity_id", "e2"), ("new_status", "failed"),
-                                        ("actor_type", "person"), ("actor_id", "s2")])
+@pytest.mark.parametrize(
+    "name,value",
+    [
+        ("entity_type", "canary"),
+        ("entity_id", "e2"),
+        ("new_status", "failed"),
+        ("actor_type", "person"),
+        ("actor_id", "s2"),
+    ],
+)
 def test_each_equality_filter(seeded, name, value):
     engine, made = seeded
     assert page(engine, **{name: value}) == [made[name]]

@@ -12,8 +12,17 @@ from costsim_assets.store.tenancy import tenant_scope
 
 
 def append(conn, tenant):
-    return append_status(conn, tenant_id=tenant, entity_type="job", entity_id="e", old_status=None,
-                         new_status="ok", actor_type="sensor", actor_id="s", reason="r")
+    return append_status(
+        conn,
+        tenant_id=tenant,
+        entity_type="job",
+        entity_id="e",
+        old_status=None,
+        new_status="ok",
+        actor_type="sensor",
+        actor_id="s",
+        reason="r",
+    )
 
 
 @pytest.fixture
@@ -55,8 +64,10 @@ def test_a_query_without_where_sees_only_the_scoped_tenant(app_engine):
         tenant_scope(conn, "tenant-b")
         assert tenants_seen(conn, None) == ["tenant-b"]
     with app.connect() as conn:
-        assert [r["tenant_id"] for r in history_page(conn, tenant_id="tenant-b", filters={}, after_id=None,
-                                                     limit=10)] == ["tenant-b"]
+        assert [
+            r["tenant_id"]
+            for r in history_page(conn, tenant_id="tenant-b", filters={}, after_id=None, limit=10)
+        ] == ["tenant-b"]
     with app.connect() as conn:
         assert len(list(iter_history(conn, tenant_id=None, filters={}))) == 4
 
@@ -68,14 +79,23 @@ def test_the_app_role_appends_only_within_its_scope(app_engine):
         assert append(conn, SYSTEM_TENANT)["seq"] == 2
     with pytest.raises(sa.exc.ProgrammingError, match="row-level security"), app.begin() as conn:
         tenant_scope(conn, "tenant-a")
-        conn.exec_driver_sql("INSERT INTO status_history (tenant_id, seq, entity_type, entity_id, new_status, "
-                             "actor_type, actor_id, reason, metadata, created_at, prev_hash, chain_hash) "
-                             "VALUES ('tenant-b', 9, 'x', 'x', 'x', 'x', 'x', 'x', '{}', 'x', 'x', 'x')")
+        conn.exec_driver_sql(
+            "INSERT INTO status_history (tenant_id, seq, entity_type, entity_id, new_status, "
+            "actor_type, actor_id, reason, metadata, created_at, prev_hash, chain_hash) "
+            "VALUES ('tenant-b', 9, 'x', 'x', 'x', 'x', 'x', 'x', '{}', 'x', 'x', 'x')"
+        )
 
 
-@pytest.mark.parametrize("statement", ["UPDATE status_history SET reason = 'x'", "DELETE FROM status_history",
-                                       "TRUNCATE status_history", "UPDATE status_history_exports SET role = 'x'",
-                                       "DELETE FROM status_history_exports"])
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE status_history SET reason = 'x'",
+        "DELETE FROM status_history",
+        "TRUNCATE status_history",
+        "UPDATE status_history_exports SET role = 'x'",
+        "DELETE FROM status_history_exports",
+    ],
+)
 def test_the_app_role_cannot_change_history(app_engine, statement):
     owner, app = app_engine
     with pytest.raises(sa.exc.ProgrammingError, match="permission denied"), app.begin() as conn:

@@ -6,19 +6,40 @@ from datetime import UTC, datetime
 import pytest
 import sqlalchemy as sa
 
-from costsim_assets.store.engine import make_engine, make_sandbox_engine, provision_sandbox_role, upgrade_to_head
+from costsim_assets.store.engine import (
+    make_engine,
+    make_sandbox_engine,
+    provision_sandbox_role,
+    upgrade_to_head,
+)
 from costsim_assets.store.provenance import compress, insert_provenance
 from costsim_assets.store.tables import provenance, validation_reports
 
 
 def provenance_row() -> dict:
-    return {"id": str(uuid.uuid4()), "created_at": datetime.now(UTC), "tenant_id": "t", "request_id": "r",
-            "plan_z": compress({}), "code_version": "test", "v2_status": "pending"}
+    return {
+        "id": str(uuid.uuid4()),
+        "created_at": datetime.now(UTC),
+        "tenant_id": "t",
+        "request_id": "r",
+        "plan_z": compress({}),
+        "code_version": "test",
+        "v2_status": "pending",
+    }
 
 
 def report_row() -> dict:
-    return {"dataset": "d", "version": "v2", "model_version": "m", "code_version": "c", "verdict": "pass",
-            "reasons": [], "metrics": {}, "report_json_path": "x", "report_md_path": "y"}
+    return {
+        "dataset": "d",
+        "version": "v2",
+        "model_version": "m",
+        "code_version": "c",
+        "verdict": "pass",
+        "reasons": [],
+        "metrics": {},
+        "report_json_path": "x",
+        "report_md_path": "y",
+    }
 
 
 def test_sqlite_sandbox_engine_cannot_see_production_tables(tmp_path):
@@ -27,7 +48,10 @@ def test_sqlite_sandbox_engine_cannot_see_production_tables(tmp_path):
     sandbox = make_sandbox_engine(url)
     with sandbox.begin() as conn:
         insert_provenance(conn, [provenance_row()])
-    with pytest.raises(sa.exc.OperationalError, match="no such table: validation_reports"), sandbox.begin() as conn:
+    with (
+        pytest.raises(sa.exc.OperationalError, match="no such table: validation_reports"),
+        sandbox.begin() as conn,
+    ):
         conn.execute(sa.insert(validation_reports).values(**report_row()))
     with make_engine(url).connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(provenance)).scalar() == 1

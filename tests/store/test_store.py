@@ -24,9 +24,15 @@ from costsim_assets.store.schema_errors import count_schema_errors, list_schema_
 from costsim_assets.store.tables import metadata, schema_errors, validation_reports
 from costsim_assets.store.validation_reports import latest_validation_reports, record_validation_report
 
-REVISIONS = [importlib.import_module(f"costsim_assets.store.migrations.versions.{name}")
-             for name in ("0001_initial", "0002_sandbox_routing_history", "0003_canary_incidents",
-                          "0004_history_exports_rls")]
+REVISIONS = [
+    importlib.import_module(f"costsim_assets.store.migrations.versions.{name}")
+    for name in (
+        "0001_initial",
+        "0002_sandbox_routing_history",
+        "0003_canary_incidents",
+        "0004_history_exports_rls",
+    )
+]
 NESTED_METRICS = {
     "ks": {"statistic": 0.125, "p_value": 0.5, "n": [1000, 998]},
     "quantiles": {"p50": 10.25, "p99": 1e6, "missing": None},
@@ -53,7 +59,12 @@ def _report(**overrides: Any) -> dict[str, Any]:
 
 def _error(record_id: str, raw_record: object = "{}") -> dict[str, object]:
     """A schema error mapping as validation code produces it."""
-    return {"record_id": record_id, "field_path": "$.cost", "reason": "not a number", "raw_record": raw_record}
+    return {
+        "record_id": record_id,
+        "field_path": "$.cost",
+        "reason": "not a number",
+        "raw_record": raw_record,
+    }
 
 
 def _row_count(engine: sa.Engine, table: sa.Table) -> int:
@@ -72,7 +83,9 @@ def test_upgrade_reaches_head_and_is_idempotent(engine: sa.Engine) -> None:
 
 def test_migrations_match_table_definitions(migrated_engine: sa.Engine) -> None:
     with migrated_engine.connect() as conn:
-        assert compare_metadata(MigrationContext.configure(conn, opts={"include_schemas": True}), metadata) == []
+        assert (
+            compare_metadata(MigrationContext.configure(conn, opts={"include_schemas": True}), metadata) == []
+        )
 
 
 def test_downgrade_to_base_and_back(migrated_engine: sa.Engine) -> None:

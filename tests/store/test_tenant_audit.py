@@ -30,15 +30,19 @@ def _table_names(node: ast.AST) -> set[str]:
 
 
 def _reads(node: ast.AST) -> bool:
-    return any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in READS
-               for n in ast.walk(node))
+    return any(
+        isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in READS
+        for n in ast.walk(node)
+    )
 
 
 def _mentions_tenant(node: ast.AST) -> bool:
-    return any((isinstance(n, ast.Attribute) and n.attr == "tenant_id") or
-               (isinstance(n, ast.Name) and n.id in {"tenant_id", "tenant_scope"}) or
-               (isinstance(n, ast.Constant) and n.value == "tenant_id")
-               for n in ast.walk(node))
+    return any(
+        (isinstance(n, ast.Attribute) and n.attr == "tenant_id")
+        or (isinstance(n, ast.Name) and n.id in {"tenant_id", "tenant_scope"})
+        or (isinstance(n, ast.Constant) and n.value == "tenant_id")
+        for n in ast.walk(node)
+    )
 
 
 def audited_functions():
@@ -50,8 +54,11 @@ def audited_functions():
 
 
 def test_every_tenant_table_read_has_a_tenant_predicate_or_a_documented_reason():
-    offenders = [f"{module}:{fn.name}" for module, fn in audited_functions()
-                 if not _mentions_tenant(fn) and fn.name not in DOCUMENTED_CROSS_TENANT]
+    offenders = [
+        f"{module}:{fn.name}"
+        for module, fn in audited_functions()
+        if not _mentions_tenant(fn) and fn.name not in DOCUMENTED_CROSS_TENANT
+    ]
     assert offenders == [], f"tenant-owned reads without a tenant predicate: {offenders}"
 
 
@@ -63,5 +70,7 @@ def test_the_audit_sees_the_tenant_owned_tables_and_their_readers():
 
 
 def test_a_query_without_tenant_predicate_is_caught(tmp_path):
-    function = ast.parse("def leak(conn):\n    return conn.execute(sa.select(status_history)).all()\n").body[0]
+    function = ast.parse("def leak(conn):\n    return conn.execute(sa.select(status_history)).all()\n").body[
+        0
+    ]
     assert _table_names(function) and _reads(function) and not _mentions_tenant(function)

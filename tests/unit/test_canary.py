@@ -11,8 +11,13 @@ from costsim_assets.canary.sampling import partition_seed, stratified_sample, st
 
 def frame(n: int) -> pd.DataFrame:
     rng = np.random.default_rng(0)
-    return pd.DataFrame({"id": [f"r{i}" for i in range(n)], "created_at": pd.date_range("2026-11-25", periods=n, freq="s"),
-                         "tenant_id": rng.choice(["a", "b", "c"], n, p=[0.6, 0.3, 0.1])})
+    return pd.DataFrame(
+        {
+            "id": [f"r{i}" for i in range(n)],
+            "created_at": pd.date_range("2026-11-25", periods=n, freq="s"),
+            "tenant_id": rng.choice(["a", "b", "c"], n, p=[0.6, 0.3, 0.1]),
+        }
+    )
 
 
 def test_stratified_sample_keeps_tenant_shares_and_is_seeded():
@@ -35,11 +40,19 @@ def test_largest_remainder_allocation_sums_exactly():
 def day(v1, v2, status=None, ref_v1=None, ref_v2=None) -> CanaryDay:
     n = len(v1)
     hashes = np.array([f"h{i}" for i in range(n)])
-    return CanaryDay(v2_status=np.array(status or ["ok"] * n), v1_stored_hash=hashes, v2_stored_hash=hashes,
-                     v1_rerun_hash=hashes, v2_rerun_hash=hashes, v1_cost=np.asarray(v1, float),
-                     v2_cost=np.asarray(v2, float), v1_runtime_ms=np.full(n, 0.2), v2_runtime_ms=np.full(n, 3.0),
-                     reference_v1_cost=np.asarray(v1 if ref_v1 is None else ref_v1, float),
-                     reference_v2_cost=np.asarray(v2 if ref_v2 is None else ref_v2, float))
+    return CanaryDay(
+        v2_status=np.array(status or ["ok"] * n),
+        v1_stored_hash=hashes,
+        v2_stored_hash=hashes,
+        v1_rerun_hash=hashes,
+        v2_rerun_hash=hashes,
+        v1_cost=np.asarray(v1, float),
+        v2_cost=np.asarray(v2, float),
+        v1_runtime_ms=np.full(n, 0.2),
+        v2_runtime_ms=np.full(n, 3.0),
+        reference_v1_cost=np.asarray(v1 if ref_v1 is None else ref_v1, float),
+        reference_v2_cost=np.asarray(v2 if ref_v2 is None else ref_v2, float),
+    )
 
 
 def test_v1_against_itself_is_zero_everywhere():

@@ -45,11 +45,14 @@ def test_routing_command_switches_v2_by_hand(tmp_path, monkeypatch, capsys):
 def test_settings_have_no_working_defaults_for_secrets():
     with pytest.raises(RuntimeError, match="COSTSIM_DATABASE_URL must be set"):
         load_api_settings({})
-    settings = load_api_settings({"COSTSIM_DATABASE_URL": "sqlite://", "COSTSIM_API_KEYS_FILE": "k",
-                                  "COSTSIM_V2_SANDBOX": "on"})
+    settings = load_api_settings(
+        {"COSTSIM_DATABASE_URL": "sqlite://", "COSTSIM_API_KEYS_FILE": "k", "COSTSIM_V2_SANDBOX": "on"}
+    )
     assert settings.v2_sandbox is True and settings.rate_limit_burst == 100
 
 
 def test_module_entry_point():
-    result = subprocess.run([sys.executable, "-m", "costsim_assets", "--help"], capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "costsim_assets", "--help"], capture_output=True, text=True
+    )
     assert result.returncode == 0 and "create-key" in result.stdout and "routing" in result.stdout

@@ -16,8 +16,10 @@ def test_output_lengths_have_the_trace_shape():
 
 
 def test_same_seed_same_execution_and_timeouts_fail():
-    batch = batch_of(plan([{"skill": "http_call", "params": {"url": "https://x", "timeout": 0.001}}]),
-                     plan([{"skill": "llm_invoke", "params": {"prompt_tokens": 100}}]))
+    batch = batch_of(
+        plan([{"skill": "http_call", "params": {"url": "https://x", "timeout": 0.001}}]),
+        plan([{"skill": "llm_invoke", "params": {"prompt_tokens": 100}}]),
+    )
     first = execute(batch, load_price_table(), np.random.default_rng(7))
     second = execute(batch, load_price_table(), np.random.default_rng(7))
     assert np.array_equal(first.cost_cents, second.cost_cents)

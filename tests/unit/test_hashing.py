@@ -12,9 +12,15 @@ from costsim_assets.simulator.v2 import evaluate_v2
 from costsim_assets.simulator.v2_model import load_v2_model
 from tests.helpers import batch_of, plan
 
-BASE = plan([{"skill": "llm_invoke", "params": {"prompt_tokens": 900, "model": "gpt-4o"}},
-             {"skill": "http_call", "params": {"url": "https://a.example", "timeout": 2}}],
-            budget=50, allowed=["llm_invoke", "http_call"], risk=0.4)
+BASE = plan(
+    [
+        {"skill": "llm_invoke", "params": {"prompt_tokens": 900, "model": "gpt-4o"}},
+        {"skill": "http_call", "params": {"url": "https://a.example", "timeout": 2}},
+    ],
+    budget=50,
+    allowed=["llm_invoke", "http_call"],
+    risk=0.4,
+)
 SCRIPT = """
 import json, sys
 from costsim_assets.simulator.hashing import input_hashes, output_hashes
@@ -30,7 +36,11 @@ print(json.dumps([input_hashes(batch), output_hashes(evaluate_v1(batch)),
 
 def hashes(*records):
     batch = batch_of(*records)
-    return input_hashes(batch), output_hashes(evaluate_v1(batch)), output_hashes(evaluate_v2(batch, load_v2_model()))
+    return (
+        input_hashes(batch),
+        output_hashes(evaluate_v1(batch)),
+        output_hashes(evaluate_v2(batch, load_v2_model())),
+    )
 
 
 def variant(**changes) -> dict:
@@ -42,19 +52,39 @@ def variant(**changes) -> dict:
 def test_same_input_same_hashes_in_another_process():
     records = [BASE, plan([]), plan([{"skill": "kv_get"}] * 3, tenant="other")]
     here = [list(h) for h in hashes(*records)]
-    out = subprocess.run([sys.executable, "-c", SCRIPT, json.dumps(records)], capture_output=True,
-                         text=True, check=True, env={"PYTHONHASHSEED": "123", "PATH": ""}, cwd=".")
+    out = subprocess.run(
+        [sys.executable, "-c", SCRIPT, json.dumps(records)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PYTHONHASHSEED": "123", "PATH": ""},
+        cwd=".",
+    )
     assert json.loads(out.stdout) == here
 
 
-@pytest.mark.parametrize("changed", [
-    variant(allowed_skills=["llm_invoke"]), variant(risk_threshold=0.41), variant(budget_cents=51),
-    variant(steps=BASE["steps"][::-1]), variant(steps=[BASE["steps"][0]]),
-    variant(steps=[{"skill": "llm_invoke", "params": {"prompt_tokens": 901, "model": "gpt-4o"}},
-                   BASE["steps"][1]]),
-    variant(steps=[{"skill": "llm_invoke", "params": {"prompt_tokens": 900, "model": "gpt-4o-mini"}},
-                   BASE["steps"][1]]),
-])
+@pytest.mark.parametrize(
+    "changed",
+    [
+        variant(allowed_skills=["llm_invoke"]),
+        variant(risk_threshold=0.41),
+        variant(budget_cents=51),
+        variant(steps=BASE["steps"][::-1]),
+        variant(steps=[BASE["steps"][0]]),
+        variant(
+            steps=[
+                {"skill": "llm_invoke", "params": {"prompt_tokens": 901, "model": "gpt-4o"}},
+                BASE["steps"][1],
+            ]
+        ),
+        variant(
+            steps=[
+                {"skill": "llm_invoke", "params": {"prompt_tokens": 900, "model": "gpt-4o-mini"}},
+                BASE["steps"][1],
+            ]
+        ),
+    ],
+)
 def test_every_output_changing_field_changes_the_input_hash(changed):
     assert hashes(changed)[0] != hashes(BASE)[0]
 

@@ -17,7 +17,16 @@ def test_postgresql_needs_an_explicit_export_dir():
     pg = {**BASE, "COSTSIM_DATABASE_URL": "postgresql+psycopg2://u@h/db"}
     assert load_api_settings(pg).export_dir is None
     assert load_api_settings({**BASE, "COSTSIM_DATABASE_URL": "sqlite://"}).export_dir is None
-    settings = load_api_settings({**pg, "COSTSIM_EXPORT_DIR": "/srv/exports", "COSTSIM_EXPORT_TTL_S": "60",
-                                  "COSTSIM_SIGNING_KEYS": " k1:abc "})
-    assert (settings.export_dir, settings.export_ttl_s, settings.signing_keys) == ("/srv/exports", 60, "k1:abc")
-
+    settings = load_api_settings(
+        {
+            **pg,
+            "COSTSIM_EXPORT_DIR": "/srv/exports",
+            "COSTSIM_EXPORT_TTL_S": "60",
+            "COSTSIM_SIGNING_KEYS": " k1:abc ",
+        }
+    )
+    assert (settings.export_dir, settings.export_ttl_s, settings.signing_keys) == (
+        "/srv/exports",
+        60,
+        "k1:abc",
+    )

@@ -5,10 +5,19 @@ import pandas as pd
 import pytest
 
 from costsim_assets.reference_data.build import (
-    SYNTHETIC_SPECS, build_synthetic, content_sha256, finish_historical, parse_plans,
+    SYNTHETIC_SPECS,
+    build_synthetic,
+    content_sha256,
+    finish_historical,
+    parse_plans,
 )
 from costsim_assets.reference_data.historical import (
-    TRACE_SHA256, HistoricalSourceError, anonymize, assert_anonymized, historical_records, parse_trace,
+    TRACE_SHA256,
+    HistoricalSourceError,
+    anonymize,
+    assert_anonymized,
+    historical_records,
+    parse_trace,
     read_trace_bytes,
 )
 from costsim_assets.simulator.prices import load_price_table
@@ -28,8 +37,9 @@ def trace() -> pd.DataFrame:
 
 def test_same_seed_same_rows():
     prices = load_price_table()
-    assert content_sha256(build_synthetic("low_variance", prices)) == \
-        content_sha256(build_synthetic("low_variance", prices))
+    assert content_sha256(build_synthetic("low_variance", prices)) == content_sha256(
+        build_synthetic("low_variance", prices)
+    )
 
 
 def test_every_synthetic_dataset_has_ground_truth_for_valid_rows():

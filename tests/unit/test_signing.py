@@ -16,7 +16,9 @@ def test_url_signature_roundtrip_expiry_and_tampering():
     assert verify_url(keys, "GET", "/x/e1/download", "e1", q["expires"], q["kid"], q["sig"], now=1059)
     assert not verify_url(keys, "GET", "/x/e1/download", "e1", q["expires"], q["kid"], q["sig"], now=1061)
     assert not verify_url(keys, "GET", "/x/e2/download", "e2", q["expires"], q["kid"], q["sig"], now=1000)
-    assert not verify_url(keys, "GET", "/x/e1/download", "e1", str(int(q["expires"]) + 100), q["kid"], q["sig"], now=1000)
+    assert not verify_url(
+        keys, "GET", "/x/e1/download", "e1", str(int(q["expires"]) + 100), q["kid"], q["sig"], now=1000
+    )
     assert not verify_url(keys, "GET", "/x/e1/download", "e1", "soon", q["kid"], q["sig"], now=1000)
     assert not verify_url(keys, "GET", "/x/e1/download", "e1", q["expires"], "k9", q["sig"], now=1000)
 
@@ -40,8 +42,9 @@ def test_tokens_are_tamper_proof():
     assert read_token(parse_signing_keys(f"k2:{K2}"), token) is None
 
 
-@pytest.mark.parametrize("spec", [None, "", " , ", "k1", f"k1:{base64.urlsafe_b64encode(b'short').decode()}",
-                                  ":" + K1, "k1:***"])
+@pytest.mark.parametrize(
+    "spec", [None, "", " , ", "k1", f"k1:{base64.urlsafe_b64encode(b'short').decode()}", ":" + K1, "k1:***"]
+)
 def test_no_working_default_and_weak_keys_refused(spec):
     with pytest.raises(ValueError):
         parse_signing_keys(spec)

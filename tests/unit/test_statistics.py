@@ -206,9 +206,7 @@ def test_kl_and_js_match_scipy(costs: np.ndarray, rng: np.random.Generator) -> N
     assert kl_divergence(costs, current, n_bins=5) == pytest.approx(entropy(p5, q5), rel=1e-10)
 
 
-def test_kl_is_reported_as_reference_to_current(
-    costs: np.ndarray, rng: np.random.Generator
-) -> None:
+def test_kl_is_reported_as_reference_to_current(costs: np.ndarray, rng: np.random.Generator) -> None:
     current = rng.normal(5.0, 0.1, size=300)
     p, q = oracle_bins(costs, current)
     assert kl_divergence(costs, current) == pytest.approx(entropy(p, q), rel=1e-10)
@@ -371,9 +369,7 @@ def test_divergence_v1_against_itself_is_zero(costs: np.ndarray) -> None:
     assert (result.matching_rate, result.fail_ratio) == (1.0, 0.0)
 
 
-def test_divergence_matches_independent_computation(
-    costs: np.ndarray, rng: np.random.Generator
-) -> None:
+def test_divergence_matches_independent_computation(costs: np.ndarray, rng: np.random.Generator) -> None:
     v1 = costs
     v2 = v1 * rng.normal(1.1, 0.08, size=v1.size)
     v2[:4] *= 10.0
@@ -397,9 +393,7 @@ def test_divergence_matches_independent_computation(
 
 def test_divergence_hand_example_fail_ratio_and_matching_rate() -> None:
     v1 = np.full(40, 100.0)
-    v2 = np.concatenate(
-        [np.full(20, 104.0), np.full(10, 94.0), np.full(5, 100.0), np.full(5, np.nan)]
-    )
+    v2 = np.concatenate([np.full(20, 104.0), np.full(10, 94.0), np.full(5, 100.0), np.full(5, np.nan)])
     failed = np.zeros(40, dtype=bool)
     failed[30:35] = True  # V2 produced a number but reported failure: not a usable pair
     result = divergence_summary(v1, v2, failed=failed)

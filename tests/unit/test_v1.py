@@ -29,8 +29,12 @@ def result(record: dict) -> dict:
 def test_every_row_of_the_frozen_table(skill, cost, latency, p, risk_type):
     out = result(plan([{"skill": skill}]))
     step = out["steps"][0]
-    assert (step["cost_cents"], step["latency_ms"], step["failure_probability"], step["risk_type"]) == \
-        (cost, latency, p, risk_type)
+    assert (step["cost_cents"], step["latency_ms"], step["failure_probability"], step["risk_type"]) == (
+        cost,
+        latency,
+        p,
+        risk_type,
+    )
     assert out["estimated_cost_cents"] == cost and isinstance(out["estimated_cost_cents"], int)
     assert out["cumulative_risk"] == pytest.approx(p)
     assert [r["skill"] for r in out["risks"]] == ([skill] if p > 0.05 else [])
@@ -41,11 +45,18 @@ def test_unknown_skill_is_warned_once_per_name():
     assert out["warnings"] == ["unknown skill 'teleport' estimated with default values"]
 
 
-@pytest.mark.parametrize("params,cost", [
-    ({"prompt": "x" * 7999}, 7), ({"prompt": "x" * 999}, 5), ({"prompt": "x" * 12000}, 12),
-    ({"prompt_tokens": 3000}, 12), ({"prompt_tokens": 100}, 5), ({}, 5),
-    ({"prompt": "x" * 2000, "prompt_tokens": 9000}, 5),  # text length wins over tokens
-])
+@pytest.mark.parametrize(
+    "params,cost",
+    [
+        ({"prompt": "x" * 7999}, 7),
+        ({"prompt": "x" * 999}, 5),
+        ({"prompt": "x" * 12000}, 12),
+        ({"prompt_tokens": 3000}, 12),
+        ({"prompt_tokens": 100}, 5),
+        ({}, 5),
+        ({"prompt": "x" * 2000, "prompt_tokens": 9000}, 5),  # text length wins over tokens
+    ],
+)
 def test_llm_cost_is_max_of_5_and_prompt_chars_div_1000(params, cost):
     assert result(plan([{"skill": "llm_invoke", "params": params}]))["estimated_cost_cents"] == cost
 
@@ -64,14 +75,17 @@ def test_costs_and_latencies_add_up_and_risk_compounds():
     assert out["budget_remaining_cents"] == 994
 
 
-@pytest.mark.parametrize("record,status", [
-    (plan([{"skill": "email_send"}], budget=0, allowed=["kv_get"], risk=0.01), "BUDGET_INSUFFICIENT"),
-    (plan([{"skill": "email_send"}], allowed=["kv_get"], risk=0.01), "PERMISSION_DENIED"),
-    (plan([{"skill": "http_call"}] * 7), "RISK_TOO_HIGH"),
-    (plan([]), "INVALID_PLAN"),
-    (plan([{"skill": "kv_get"}], allowed=["kv_get"]), "FEASIBLE"),
-    (plan([{"skill": "kv_get"}], allowed=[]), "FEASIBLE"),
-])
+@pytest.mark.parametrize(
+    "record,status",
+    [
+        (plan([{"skill": "email_send"}], budget=0, allowed=["kv_get"], risk=0.01), "BUDGET_INSUFFICIENT"),
+        (plan([{"skill": "email_send"}], allowed=["kv_get"], risk=0.01), "PERMISSION_DENIED"),
+        (plan([{"skill": "http_call"}] * 7), "RISK_TOO_HIGH"),
+        (plan([]), "INVALID_PLAN"),
+        (plan([{"skill": "kv_get"}], allowed=["kv_get"]), "FEASIBLE"),
+        (plan([{"skill": "kv_get"}], allowed=[]), "FEASIBLE"),
+    ],
+)
 def test_feasibility_order(record, status):
     out = result(record)
     assert out["status"] == status

@@ -27,26 +27,42 @@ def run(model, *records):
 
 
 def test_llm_cost_is_tokens_times_list_price(model):
-    [out] = run(model, plan([{"skill": "llm_invoke", "params": {"prompt_tokens": 1000, "model": "gpt-4o",
-                                                                "max_tokens": 1}}]))
+    [out] = run(
+        model,
+        plan(
+            [{"skill": "llm_invoke", "params": {"prompt_tokens": 1000, "model": "gpt-4o", "max_tokens": 1}}]
+        ),
+    )
     # 1000 input tokens at $2.50/M + 1 output token at $10/M, in cents, no rounding
     assert out["estimated_cost_cents"] == pytest.approx(1000 * 2.5e-4 + 1 * 1e-3)
     assert out["cost_low_cents"] <= out["estimated_cost_cents"] <= out["cost_high_cents"]
 
 
 def test_unknown_model_is_priced_as_the_default_model(model):
-    unknown, default = run(model, *(plan([{"skill": "llm_invoke", "params": {"prompt_tokens": 500, "model": m}}])
-                                    for m in ("no-such-model", "gpt-4o-mini")))
+    unknown, default = run(
+        model,
+        *(
+            plan([{"skill": "llm_invoke", "params": {"prompt_tokens": 500, "model": m}}])
+            for m in ("no-such-model", "gpt-4o-mini")
+        ),
+    )
     assert unknown["estimated_cost_cents"] == default["estimated_cost_cents"] > 0
 
 
 def test_parameters_change_estimates(model):
-    slow, fast = run(model, plan([{"skill": "http_call", "params": {"url": "https://x.example"}}]),
-                     plan([{"skill": "http_call", "params": {"url": "http://localhost/x"}}]))
+    slow, fast = run(
+        model,
+        plan([{"skill": "http_call", "params": {"url": "https://x.example"}}]),
+        plan([{"skill": "http_call", "params": {"url": "http://localhost/x"}}]),
+    )
     assert slow["estimated_duration_ms"] > 3 * fast["estimated_duration_ms"]
-    capped, = run(model, plan([{"skill": "http_call", "params": {"url": "https://x.example", "timeout": 0.05}}]))
+    (capped,) = run(
+        model, plan([{"skill": "http_call", "params": {"url": "https://x.example", "timeout": 0.05}}])
+    )
     assert capped["estimated_duration_ms"] == pytest.approx(50)
-    short, long = run(model, *(plan([{"skill": "shell_lite", "params": {"command": "x" * n}}]) for n in (5, 400)))
+    short, long = run(
+        model, *(plan([{"skill": "shell_lite", "params": {"command": "x" * n}}]) for n in (5, 400))
+    )
     assert long["estimated_duration_ms"] > short["estimated_duration_ms"]
 
 
@@ -82,7 +98,14 @@ def test_not_an_artifact_is_rejected():
 def test_vectorized_v2_matches_plan_by_plan(model):
     rng = np.random.default_rng(3)
     skills = ["llm_invoke", "http_call", "shell_lite", "fs_read", "email_send", "mystery"]
-    records = [plan([{"skill": str(rng.choice(skills)), "params": {"payload_bytes": int(rng.integers(0, 10**6))}}
-                     for _ in range(int(rng.integers(0, 5)))]) for _ in range(40)]
+    records = [
+        plan(
+            [
+                {"skill": str(rng.choice(skills)), "params": {"payload_bytes": int(rng.integers(0, 10**6))}}
+                for _ in range(int(rng.integers(0, 5)))
+            ]
+        )
+        for _ in range(40)
+    ]
     together = run(model, *records)
     assert together == [run(model, r)[0] for r in records]

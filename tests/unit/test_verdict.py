@@ -6,11 +6,16 @@ from costsim_assets.validation.thresholds import load_thresholds
 from costsim_assets.validation.verdict import Verdict, dataset_verdict, overall_verdict, v2_beats_v1
 
 
-def metrics(cost_wape=0.05, duration_wape=0.3, drift=0.1, outliers=1.0, coverage=0.8, schema=0.0,
-            status="ok") -> dict:
-    return {"evaluated": 100, "schema_error_pct": schema, "interval_coverage": coverage,
-            "cost": {"wape": cost_wape, "drift_score": drift, "outlier_pct": outliers, "mean_abs_error": 1.0},
-            "duration": {"wape": duration_wape, "status": status}}
+def metrics(
+    cost_wape=0.05, duration_wape=0.3, drift=0.1, outliers=1.0, coverage=0.8, schema=0.0, status="ok"
+) -> dict:
+    return {
+        "evaluated": 100,
+        "schema_error_pct": schema,
+        "interval_coverage": coverage,
+        "cost": {"wape": cost_wape, "drift_score": drift, "outlier_pct": outliers, "mean_abs_error": 1.0},
+        "duration": {"wape": duration_wape, "status": status},
+    }
 
 
 @pytest.fixture(scope="module")

@@ -18,8 +18,17 @@ def url(tmp_path, monkeypatch):
     upgrade_to_head(engine)
     with engine.begin() as conn:
         for tenant in ("a", "b", "a", "a"):
-            append_status(conn, tenant_id=tenant, entity_type="job", entity_id="e", old_status=None,
-                          new_status="ok", actor_type="sensor", actor_id="s", reason="r")
+            append_status(
+                conn,
+                tenant_id=tenant,
+                entity_type="job",
+                entity_id="e",
+                old_status=None,
+                new_status="ok",
+                actor_type="sensor",
+                actor_id="s",
+                reason="r",
+            )
     engine.dispose()
     return url
 
@@ -39,8 +48,11 @@ def test_a_row_changed_behind_the_triggers_is_named(url, capsys):
     assert main(["verify-history", "--tenant", "b"]) == 0
     assert main(["verify-history"]) == 1
     assert "BROKEN: tenant a seq 2: chain_hash does not match" in capsys.readouterr().out
-    result = subprocess.run([sys.executable, "-m", "costsim_assets", "verify-history", "--tenant", "a"],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "costsim_assets", "verify-history", "--tenant", "a"],
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 1 and "seq 2" in result.stdout
 
 

@@ -8,10 +8,18 @@ import dagster as dg
 from costsim_assets.artifacts.files import write_json
 from costsim_assets.defs.partitions import DAILY, partition_day_bounds
 from costsim_assets.defs.resources import (
-    ArtifactStoreResource, CanaryResource, ReportLinksResource, StoreResource,
+    ArtifactStoreResource,
+    CanaryResource,
+    ReportLinksResource,
+    StoreResource,
 )
 from costsim_assets.reports.divergence import (
-    FORMATS, REPORT_SUBDIR, divergence_summary_for, pair_rows, report_file_name, write_report,
+    FORMATS,
+    REPORT_SUBDIR,
+    divergence_summary_for,
+    pair_rows,
+    report_file_name,
+    write_report,
 )
 from costsim_assets.store.provenance import query_provenance
 
@@ -24,13 +32,23 @@ def _file_metadata(files: dict[str, Path], links: ReportLinksResource) -> dict[s
     return metadata
 
 
-@dg.asset(key=["reports", "divergence_report"], partitions_def=DAILY, group_name="reports",
-          kinds={"csv", "parquet", "json"}, deps=[dg.AssetKey(["sandbox", "traffic_replay"])],
-          description="The day's V2-vs-V1 cost divergence over all tenants, by the canary's statistics "
-                      "and tolerances: every pair as CSV, JSON lines and Parquet, plus a JSON summary; "
-                      "status no_data (values null) when the day has too few pairs.")
-def divergence_report(context: dg.AssetExecutionContext, store: StoreResource, artifacts: ArtifactStoreResource,
-                      canary: CanaryResource, report_links: ReportLinksResource) -> dg.MaterializeResult:
+@dg.asset(
+    key=["reports", "divergence_report"],
+    partitions_def=DAILY,
+    group_name="reports",
+    kinds={"csv", "parquet", "json"},
+    deps=[dg.AssetKey(["sandbox", "traffic_replay"])],
+    description="The day's V2-vs-V1 cost divergence over all tenants, by the canary's statistics "
+    "and tolerances: every pair as CSV, JSON lines and Parquet, plus a JSON summary; "
+    "status no_data (values null) when the day has too few pairs.",
+)
+def divergence_report(
+    context: dg.AssetExecutionContext,
+    store: StoreResource,
+    artifacts: ArtifactStoreResource,
+    canary: CanaryResource,
+    report_links: ReportLinksResource,
+) -> dg.MaterializeResult:
     day = context.partition_key
     start, end = partition_day_bounds(day)
     with store.sandbox_engine().connect() as conn:
@@ -39,8 +57,14 @@ def divergence_report(context: dg.AssetExecutionContext, store: StoreResource, a
     summary = divergence_summary_for(rows, config.matching_rel_tol, config.matching_abs_tol)
     frame = pair_rows(rows, config.matching_rel_tol, config.matching_abs_tol)
     directory = artifacts.path(*REPORT_SUBDIR, day)
-    files = {fmt: write_report(frame, summary, directory / report_file_name(day, fmt), fmt) for fmt in FORMATS}
+    files = {
+        fmt: write_report(frame, summary, directory / report_file_name(day, fmt), fmt) for fmt in FORMATS
+    }
     files["summary"] = write_json(directory / report_file_name(day, "json"), summary)
-    return dg.MaterializeResult(metadata={"summary": dg.MetadataValue.json(summary),
-                                          "dagster/row_count": len(frame),
-                                          **_file_metadata(files, report_links)})
+    return dg.MaterializeResult(
+        metadata={
+            "summary": dg.MetadataValue.json(summary),
+            "dagster/row_count": len(frame),
+            **_file_metadata(files, report_links),
+        }
+    )

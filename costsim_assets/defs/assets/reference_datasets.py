@@ -1,6 +1,5 @@
 """Reference (golden) dataset assets: build, validate plans, keep schema errors, write manifest."""
 
-
 import hashlib
 
 import dagster as dg
@@ -9,20 +8,34 @@ import pandas as pd
 from costsim_assets.artifacts.files import write_json, write_parquet
 from costsim_assets.defs.resources import ArtifactStoreResource, ReferenceDataResource, StoreResource
 from costsim_assets.reference_data.build import (
-    HISTORICAL, SYNTHETIC_SPECS, build_synthetic, content_sha256, finish_historical, parse_plans, schema_of,
+    HISTORICAL,
+    SYNTHETIC_SPECS,
+    build_synthetic,
+    content_sha256,
+    finish_historical,
+    parse_plans,
+    schema_of,
 )
 from costsim_assets.reference_data.historical import (
-    ATTRIBUTION, SOURCE_SETTING, HistoricalSourceError, anonymize, historical_records, parse_trace,
+    ATTRIBUTION,
+    SOURCE_SETTING,
+    HistoricalSourceError,
+    anonymize,
+    historical_records,
+    parse_trace,
 )
 from costsim_assets.simulator.prices import load_price_table
 from costsim_assets.store.schema_errors import record_schema_errors
 
 SCHEMA_ERROR_COLUMNS = ("record_id", "field_path", "reason", "raw_record")
 DESCRIPTIONS = {
-    **{name: f"Synthetic golden dataset ({spec.description}); seed {spec.seed}, {spec.rows} records, "
-             "ground truth from the execution model." for name, spec in SYNTHETIC_SPECS.items()},
+    **{
+        name: f"Synthetic golden dataset ({spec.description}); seed {spec.seed}, {spec.rows} records, "
+        "ground truth from the execution model."
+        for name, spec in SYNTHETIC_SPECS.items()
+    },
     HISTORICAL: "Real traffic: the Azure LLM inference trace (CC-BY-4.0), anonymized; ground truth = "
-                f"real generated tokens x list price. Source from {SOURCE_SETTING}.",
+    f"real generated tokens x list price. Source from {SOURCE_SETTING}.",
 }
 
 
@@ -42,14 +55,23 @@ def dataset_frame(name: str, reference_data: ReferenceDataResource) -> pd.DataFr
 def schema_error_rows(frame: pd.DataFrame) -> list[dict]:
     """One row per schema issue of every invalid record, with the raw record kept."""
     _, _, invalid = parse_plans(frame["plan_json"].tolist())
-    return [{"record_id": frame["record_id"].iat[row], "field_path": issue.path,
-             "reason": issue.reason, "raw_record": frame["plan_json"].iat[row]}
-            for row, issues in invalid for issue in issues]
+    return [
+        {
+            "record_id": frame["record_id"].iat[row],
+            "field_path": issue.path,
+            "reason": issue.reason,
+            "raw_record": frame["plan_json"].iat[row],
+        }
+        for row, issues in invalid
+        for issue in issues
+    ]
 
 
 def _manifest(name: str, frame: pd.DataFrame, data_sha256: str, rejected_records: int) -> dict:
     manifest = {
-        "name": name, "rows": int(len(frame)), "schema": schema_of(frame),
+        "name": name,
+        "rows": int(len(frame)),
+        "schema": schema_of(frame),
         "content_sha256": content_sha256(frame),
         "files": {f"{name}.parquet": {"sha256": data_sha256}},
         "schema_error_records": rejected_records,
@@ -63,27 +85,41 @@ def _manifest(name: str, frame: pd.DataFrame, data_sha256: str, rejected_records
 
 
 def build_reference_dataset_asset(name: str) -> dg.AssetsDefinition:
-    @dg.asset(key=["reference", name], group_name="reference_datasets", description=DESCRIPTIONS[name],
-              kinds={"parquet"})
-    def _dataset(context: dg.AssetExecutionContext, artifacts: ArtifactStoreResource,
-                 reference_data: ReferenceDataResource, store: StoreResource) -> dg.MaterializeResult:
+    @dg.asset(
+        key=["reference", name],
+        group_name="reference_datasets",
+        description=DESCRIPTIONS[name],
+        kinds={"parquet"},
+    )
+    def _dataset(
+        context: dg.AssetExecutionContext,
+        artifacts: ArtifactStoreResource,
+        reference_data: ReferenceDataResource,
+        store: StoreResource,
+    ) -> dg.MaterializeResult:
         frame = dataset_frame(name, reference_data)
         path = write_parquet(artifacts.dataset_file(name), frame)
         errors = schema_error_rows(frame)
-        write_parquet(artifacts.path("datasets", name, "schema_errors.parquet"),
-                      pd.DataFrame(errors, columns=list(SCHEMA_ERROR_COLUMNS)))
+        write_parquet(
+            artifacts.path("datasets", name, "schema_errors.parquet"),
+            pd.DataFrame(errors, columns=list(SCHEMA_ERROR_COLUMNS)),
+        )
         with store.engine().begin() as conn:
             record_schema_errors(conn, name, errors, run_id=context.run_id)
         rejected = len({e["record_id"] for e in errors})
         manifest = _manifest(name, frame, hashlib.sha256(path.read_bytes()).hexdigest(), rejected)
         write_json(artifacts.path("datasets", name, "manifest.json"), manifest)
-        return dg.MaterializeResult(metadata={
-            "dagster/row_count": len(frame),
-            "path": dg.MetadataValue.path(str(path)),
-            "content_sha256": manifest["content_sha256"],
-            "schema_error_records": rejected,
-            "schema_errors_kept": dg.MetadataValue.path(str(path.with_name("schema_errors.parquet"))),
-            "preview": dg.MetadataValue.md(frame.head(5).drop(columns=["plan_json"]).to_markdown(index=False)),
-        })
+        return dg.MaterializeResult(
+            metadata={
+                "dagster/row_count": len(frame),
+                "path": dg.MetadataValue.path(str(path)),
+                "content_sha256": manifest["content_sha256"],
+                "schema_error_records": rejected,
+                "schema_errors_kept": dg.MetadataValue.path(str(path.with_name("schema_errors.parquet"))),
+                "preview": dg.MetadataValue.md(
+                    frame.head(5).drop(columns=["plan_json"]).to_markdown(index=False)
+                ),
+            }
+        )
 
     return _dataset

@@ -18,16 +18,36 @@ class ReplayConfig(dg.Config):
     prompt_scale: float = 1.0  # != 1 simulates a traffic-mix shift (longer or shorter prompts)
 
 
-@dg.asset(key=["sandbox", "traffic_replay"], partitions_def=DAILY, group_name="sandbox",
-          deps=[dg.AssetKey(["reference", "historical"]), dg.AssetKey(["models", "v2_model"])],
-          kinds={"sql"},
-          description="A seeded day of the anonymized real trace evaluated by V1 and V2 through the "
-                      "sandbox engine into provenance, so the canary has realistic input. Idempotent.")
-def traffic_replay(context: dg.AssetExecutionContext, config: ReplayConfig,
-                   artifacts: ArtifactStoreResource, store: StoreResource) -> dg.MaterializeResult:
+@dg.asset(
+    key=["sandbox", "traffic_replay"],
+    partitions_def=DAILY,
+    group_name="sandbox",
+    deps=[dg.AssetKey(["reference", "historical"]), dg.AssetKey(["models", "v2_model"])],
+    kinds={"sql"},
+    description="A seeded day of the anonymized real trace evaluated by V1 and V2 through the "
+    "sandbox engine into provenance, so the canary has realistic input. Idempotent.",
+)
+def traffic_replay(
+    context: dg.AssetExecutionContext,
+    config: ReplayConfig,
+    artifacts: ArtifactStoreResource,
+    store: StoreResource,
+) -> dg.MaterializeResult:
     day = date.fromisoformat(context.partition_key)
     requests = pd.read_parquet(artifacts.dataset_file("historical"), columns=["plan_json", "tenant_id"])
-    added = replay_day(store.sandbox_engine(), requests, day, config.requests_per_day,
-                       V2Evaluator(load_v2_model()), config.seed_salt, config.prompt_scale)
-    return dg.MaterializeResult(metadata={"dagster/row_count": config.requests_per_day, "rows_added": added,
-                                          "day": context.partition_key})
+    added = replay_day(
+        store.sandbox_engine(),
+        requests,
+        day,
+        config.requests_per_day,
+        V2Evaluator(load_v2_model()),
+        config.seed_salt,
+        config.prompt_scale,
+    )
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": config.requests_per_day,
+            "rows_added": added,
+            "day": context.partition_key,
+        }
+    )

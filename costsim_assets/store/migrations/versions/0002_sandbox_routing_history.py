@@ -84,9 +84,21 @@ def _routing_state() -> None:
         sa.CheckConstraint("id = 1", name="ck_routing_state_singleton"),
         sa.CheckConstraint("state IN ('enabled', 'disabled')", name="ck_routing_state_state"),
     )
-    op.bulk_insert(table, [{"id": 1, "state": "enabled", "revision": 0,
-                            "updated_at": datetime(2026, 1, 1, tzinfo=UTC), "actor_type": "system",
-                            "actor_id": "migration-0002", "reason": "initial state", "incident_id": None}])
+    op.bulk_insert(
+        table,
+        [
+            {
+                "id": 1,
+                "state": "enabled",
+                "revision": 0,
+                "updated_at": datetime(2026, 1, 1, tzinfo=UTC),
+                "actor_type": "system",
+                "actor_id": "migration-0002",
+                "reason": "initial state",
+                "incident_id": None,
+            }
+        ],
+    )
 
 
 def _provenance() -> None:
@@ -114,14 +126,18 @@ def _provenance() -> None:
         sa.Column("v2_runtime_ms", sa.Float, nullable=True),
         sa.Column("v2_error", sa.Text, nullable=True),
         sa.PrimaryKeyConstraint("id", name="pk_provenance"),
-        sa.CheckConstraint("v2_status IN ('pending', 'ok', 'error', 'timeout', 'schema_error')",
-                           name="ck_provenance_v2_status"),
+        sa.CheckConstraint(
+            "v2_status IN ('pending', 'ok', 'error', 'timeout', 'schema_error')",
+            name="ck_provenance_v2_status",
+        ),
         schema=SANDBOX,
     )
-    for name, columns in (("ix_provenance_created_at", ["created_at"]),
-                          ("ix_provenance_tenant_created_at", ["tenant_id", "created_at"]),
-                          ("ix_provenance_input_hash", ["input_hash"]),
-                          ("ix_provenance_v2_status", ["v2_status"])):
+    for name, columns in (
+        ("ix_provenance_created_at", ["created_at"]),
+        ("ix_provenance_tenant_created_at", ["tenant_id", "created_at"]),
+        ("ix_provenance_input_hash", ["input_hash"]),
+        ("ix_provenance_v2_status", ["v2_status"]),
+    ):
         op.create_index(name, "provenance", columns, schema=SANDBOX)
 
 

@@ -43,7 +43,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name="pk_canary_results"),
         sa.CheckConstraint("status IN ('ok', 'no_data')", name="ck_canary_results_status"),
     )
-    op.create_index("ix_canary_results_partition_created_at", "canary_results", ["partition_key", "created_at"])
+    op.create_index(
+        "ix_canary_results_partition_created_at", "canary_results", ["partition_key", "created_at"]
+    )
     op.create_table(
         "incidents",
         sa.Column("id", sa.String(36), nullable=False),

@@ -21,8 +21,9 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 RLS_TABLES = ("status_history", "status_history_exports")
-IN_SCOPE = ("(current_setting('costsim.tenant', true) = '*' "
-            "OR tenant_id = current_setting('costsim.tenant', true))")
+IN_SCOPE = (
+    "(current_setting('costsim.tenant', true) = '*' OR tenant_id = current_setting('costsim.tenant', true))"
+)
 
 
 def _json() -> sa.types.TypeEngine[object]:
@@ -57,8 +58,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name="pk_status_history_exports"),
         sa.CheckConstraint("format IN ('csv', 'jsonl')", name="ck_status_history_exports_format"),
     )
-    op.create_index("ix_status_history_exports_tenant_created_at", "status_history_exports",
-                    ["tenant_id", "created_at"])
+    op.create_index(
+        "ix_status_history_exports_tenant_created_at", "status_history_exports", ["tenant_id", "created_at"]
+    )
     if op.get_bind().dialect.name == "postgresql":
         for table in RLS_TABLES:
             _enable_rls(table)
