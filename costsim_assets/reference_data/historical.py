@@ -2,7 +2,12 @@
 
 Source: Azure Public Dataset, AzureLLMInferenceTrace_code.csv (Patel et al., "Splitwise", ISCA
 2024), licensed CC-BY-4.0. Each request becomes one llm_invoke plan with its real context tokens;
-ground truth is its real generated tokens priced by the price table.
+ground truth is its real generated tokens priced by the price table. The trace has no latency, so
+the dataset has no duration truth (latency is modelled, never validated, on this data).
+
+Split by time: the earliest 70 % of requests are `train` (V2's bootstrap fit and calibration
+windows), the later 30 % `heldout` (what V2 is judged on, and the pool the execution model draws
+synthetic output lengths from).
 """
 
 from __future__ import annotations
@@ -16,11 +21,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from costsim_assets.reference_data.execution_model import (
-    LLM_BASE_MS,
-    LLM_DECODE_MS_PER_TOKEN,
-    LLM_PREFILL_MS_PER_TOKEN,
-)
 from costsim_assets.simulator.prices import PriceTable
 
 TRACE_SHA256 = "54e9a6d2a4bd06ba1e060304b900abbc74cbea53de96506e60fe5bb4f2277fb6"
@@ -32,18 +32,20 @@ ATTRIBUTION = (
     "(Patel et al., Splitwise, ISCA 2024), CC-BY-4.0."
 )
 SOURCE_SETTING = "COSTSIM_HISTORICAL_SOURCE"
+SHA256_SETTING = "COSTSIM_HISTORICAL_SHA256"
+TRACE_COLUMNS = ("TIMESTAMP", "ContextTokens", "GeneratedTokens")
 HISTORICAL_MODEL = "gpt-4o"
 TENANTS = 8
-TRAIN_SHARE_OF_TEN = 7
-HISTORICAL_SEED = 505
+TRAIN_SHARE = 0.7
 
 
 class HistoricalSourceError(RuntimeError):
     """The trace could not be read or did not match its checksum."""
 
 
-def read_trace_bytes(source: str) -> bytes:
-    """Read the trace from a path or an http(s) URL and verify its sha256."""
+def read_trace_bytes(source: str, expected_sha256: str = TRACE_SHA256) -> bytes:
+    """Read the trace from a path or an http(s) URL and verify its sha256 (configurable, so anyone
+    can validate against their own traffic in the same format)."""
     try:
         if source.startswith(("http://", "https://")):
             with urllib.request.urlopen(source, timeout=30) as response:  # noqa: S310 - configured URL
@@ -53,25 +55,42 @@ def read_trace_bytes(source: str) -> bytes:
     except OSError as error:
         raise HistoricalSourceError(
             f"historical trace not readable at {source!r} ({error}); set {SOURCE_SETTING} "
-            "to a local copy or a reachable URL"
+            f"to a local copy or a reachable URL (and {SHA256_SETTING} to its sha256)"
         ) from error
     digest = hashlib.sha256(data).hexdigest()
-    if digest != TRACE_SHA256:
+    if digest != expected_sha256.strip().lower():
         raise HistoricalSourceError(
-            f"historical trace at {source!r} has sha256 {digest}, expected {TRACE_SHA256}; "
-            f"check {SOURCE_SETTING}"
+            f"historical trace at {source!r} has sha256 {digest}, expected {expected_sha256}; "
+            f"check {SOURCE_SETTING} and {SHA256_SETTING}"
         )
     return data
 
 
 def parse_trace(data: bytes) -> pd.DataFrame:
-    """TIMESTAMP, ContextTokens, GeneratedTokens (CRLF, no trailing newline)."""
-    return pd.read_csv(io.BytesIO(data), dtype={"TIMESTAMP": str})
+    """TIMESTAMP, ContextTokens, GeneratedTokens (the Azure format), sorted by time (stable)."""
+    try:
+        trace = pd.read_csv(io.BytesIO(data), dtype={"TIMESTAMP": str})
+        missing = [c for c in TRACE_COLUMNS if c not in trace]
+        if missing:
+            raise ValueError(f"missing column(s) {missing}")
+        times = pd.to_datetime(trace["TIMESTAMP"], utc=True)
+        tokens = trace[list(TRACE_COLUMNS[1:])].apply(pd.to_numeric, errors="raise")
+    except (ValueError, pd.errors.ParserError) as error:
+        raise HistoricalSourceError(f"not an Azure-format trace {list(TRACE_COLUMNS)}: {error}") from error
+    if tokens.isna().any().any() or (tokens < 0).any().any() or trace.empty:
+        raise HistoricalSourceError("not an Azure-format trace: empty, or missing or negative token counts")
+    order = np.argsort(times.to_numpy(), kind="stable")
+    return trace.iloc[order].reset_index(drop=True)
 
 
-def is_training_row(row_number: np.ndarray) -> np.ndarray:
-    """Deterministic 70/30 split by position; V2 fits on train, is judged on held-out."""
-    return row_number % 10 < TRAIN_SHARE_OF_TEN
+def train_rows(n_rows: int) -> int:
+    """How many of the earliest rows are training rows (the first 70 %)."""
+    return int(n_rows * TRAIN_SHARE)
+
+
+def is_training_row(n_rows: int) -> np.ndarray:
+    """Time-ordered split of a time-sorted trace: the earliest 70 % train, the rest held out."""
+    return np.arange(n_rows) < train_rows(n_rows)
 
 
 def _salted(salt: str, text: str) -> str:
@@ -89,7 +108,7 @@ def anonymize(trace: pd.DataFrame, salt: str) -> pd.DataFrame:
             "ts": pd.to_datetime(trace["TIMESTAMP"], utc=True).dt.floor("h"),
             "context_tokens": trace["ContextTokens"].astype(np.int64),
             "generated_tokens": trace["GeneratedTokens"].astype(np.int64),
-            "split": np.where(is_training_row(np.arange(len(trace))), "train", "heldout"),
+            "split": np.where(is_training_row(len(trace)), "train", "heldout"),
         }
     )
     assert_anonymized(frame, trace)
@@ -106,12 +125,10 @@ def assert_anonymized(frame: pd.DataFrame, trace: pd.DataFrame) -> None:
 
 
 def historical_records(anonymized: pd.DataFrame, prices: PriceTable) -> pd.DataFrame:
-    """Plans, ground-truth cost (real tokens x list price) and execution-model latency."""
-    rng = np.random.default_rng(HISTORICAL_SEED)
+    """Plans and ground-truth cost (real tokens x list price); no duration truth (none was measured)."""
     price_in, price_out = prices.cents_per_token(HISTORICAL_MODEL)
     context = anonymized["context_tokens"].to_numpy(np.float64)
     generated = anonymized["generated_tokens"].to_numpy(np.float64)
-    median_ms = LLM_BASE_MS + LLM_PREFILL_MS_PER_TOKEN * context + LLM_DECODE_MS_PER_TOKEN * generated
     frame = anonymized.copy()
     frame["region"] = "azure"
     frame["plan"] = [
@@ -126,6 +143,6 @@ def historical_records(anonymized: pd.DataFrame, prices: PriceTable) -> pd.DataF
     ]
     frame["noise"] = ""
     frame["actual_cost_cents"] = context * price_in + generated * price_out
-    frame["actual_duration_ms"] = median_ms * rng.lognormal(0.0, 0.2, len(frame))
+    frame["actual_duration_ms"] = np.nan
     frame["actual_failed"] = False
     return frame

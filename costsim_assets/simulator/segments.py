@@ -25,6 +25,12 @@ def segment_product(values: np.ndarray, offsets: np.ndarray) -> np.ndarray:
     return _reduce(np.multiply, values, offsets, 1.0)
 
 
+def segment_min(values: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """Smallest non-NaN value per plan; NaN for a plan with none (nothing to take the minimum of)."""
+    lowest = _reduce(np.minimum, np.where(np.isnan(values), np.inf, values), offsets, np.inf)
+    return np.where(np.isinf(lowest), np.nan, lowest)
+
+
 def segment_any(flags: np.ndarray, offsets: np.ndarray) -> np.ndarray:
     """True where any step of the plan is flagged."""
     return segment_sum(flags.astype(np.float64), offsets) > 0
