@@ -131,9 +131,13 @@ class V2Model:
         )
 
     @property
-    def token_error_scale(self) -> dict[str, float]:
-        """Centre and scale of (actual - p50) output tokens on the calibration window."""
+    def token_error_scale(self) -> dict[str, float] | None:
+        """Centre and scale of (actual - p50) output tokens on the calibration window (None: no spread)."""
         return self.artifact["output_tokens"]["error_scale"]
+
+    @property
+    def nominal_interval(self) -> float:
+        return float(self.artifact["output_tokens"]["nominal_interval"])
 
     def baseline_medians(self) -> tuple[float, dict[str, float]]:
         """(global median, median per model) of output tokens on the fit window: naive baselines."""
