@@ -22,6 +22,9 @@ from costsim_assets.reports.divergence import REPORT_SUBDIR
 DATABASE_URL = "COSTSIM_DATABASE_URL"  # sqlite:///... or postgresql+psycopg2://...
 ARTIFACT_ROOT = "COSTSIM_ARTIFACT_ROOT"  # directory for datasets, outputs and reports
 HISTORICAL_SOURCE = "COSTSIM_HISTORICAL_SOURCE"  # path or URL of the Azure trace CSV
+# expected sha256 of that trace; read by ReferenceDataResource at run time through dg.EnvVar, with
+# the code trace's checksum as the default (unset is fine: no deployment has to carry it)
+HISTORICAL_SHA256 = "COSTSIM_HISTORICAL_SHA256"
 ANONYMIZATION_SALT = "COSTSIM_ANONYMIZATION_SALT"  # secret salt for historical identifiers
 SLACK_WEBHOOK_URL = "COSTSIM_SLACK_WEBHOOK_URL"  # secret; empty: deliveries are recorded as failed
 API_BASE_URL = "COSTSIM_API_BASE_URL"  # where report links in the Dagster UI point
