@@ -18,7 +18,7 @@ from costsim_assets.statistics.outliers import ReferenceScale
 from costsim_assets.statistics.percentiles import json_safe
 from costsim_assets.statistics.realized import Forecasts, component_performance
 from costsim_assets.statistics.validation_metrics import validation_metrics
-from costsim_assets.validation.realized import token_error_scale
+from costsim_assets.validation.realized import observation_forecasts, token_error_scale
 
 STEP_KEYS = ["record_id", "step_index"]
 
@@ -65,6 +65,21 @@ def cost_forecasts(outputs: pd.DataFrame, v1_cost: np.ndarray | None = None) -> 
     )
 
 
+def _components(
+    tokens: Forecasts | None, cost: Forecasts, nominal: float, token_error_scale: ReferenceScale | None
+) -> dict:
+    """Output tokens (None where the version predicts none) and cost with its error summary."""
+    return {
+        "output_tokens": component_performance(tokens, nominal, token_error_scale).to_dict()
+        if tokens
+        else None,
+        "cost": {
+            **component_performance(cost, nominal).to_dict(),
+            "errors": validation_metrics(cost.mean, cost.actual).to_dict(),
+        },
+    }
+
+
 def dataset_metrics(
     outputs: pd.DataFrame,
     total_records: int,
@@ -87,13 +102,7 @@ def dataset_metrics(
             "evaluated": int(len(outputs)),
             "schema_errors": int(rejected),
             "schema_error_pct": 100.0 * rejected / total_records if total_records else None,
-            "output_tokens": (
-                component_performance(tokens, nominal, token_error_scale).to_dict() if tokens else None
-            ),
-            "cost": {
-                **component_performance(cost, nominal).to_dict(),
-                "errors": validation_metrics(cost.mean, cost.actual).to_dict(),
-            },
+            **_components(tokens, cost, nominal, token_error_scale),
             "duration": {**duration.to_dict(), "truth": duration_truth, "graded": False},
         }
     )
@@ -122,3 +131,22 @@ def versions_metrics(
             duration_truth=duration_truth,
         ),
     }
+
+
+def observation_metrics(model: V2Model, observations: pd.DataFrame) -> dict:
+    """V2's metrics on observed calls (a trace), in the shape `dataset_metrics` gives for datasets.
+
+    A trace measures no latency: duration has no truth here.
+    """
+    tokens, cost = observation_forecasts(model, observations)
+    n = int(len(observations))
+    return json_safe(
+        {
+            "records": n,
+            "evaluated": n,
+            "schema_errors": 0,
+            "schema_error_pct": 0.0,
+            **_components(tokens, cost, model.nominal_interval, token_error_scale(model)),
+            "duration": {"status": "no_data", "n": 0, "truth": "none", "graded": False},
+        }
+    )

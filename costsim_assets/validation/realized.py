@@ -82,16 +82,22 @@ def list_price_cost(observations: pd.DataFrame, model: V2Model) -> np.ndarray:
     return tokens[:, 0] * prices[:, 0] + tokens[:, 1] * prices[:, 1]
 
 
-def score_observations(model: V2Model, observations: pd.DataFrame) -> RealizedPerformance:
-    """Score observed calls; cost truth is `cost_cents` when given (billed), else list price."""
+def observation_forecasts(model: V2Model, observations: pd.DataFrame) -> tuple[Forecasts, Forecasts]:
+    """Forecasts for observed calls; cost truth is `cost_cents` when given (billed), else list price."""
     actual_cost = (
         observations["cost_cents"].to_numpy(np.float64)
         if "cost_cents" in observations
         else list_price_cost(observations, model)
     )
-    return score_plans(
+    return plan_forecasts(
         observation_batch(observations),
         model,
         observations["output_tokens"].to_numpy(np.float64),
         actual_cost,
     )
+
+
+def score_observations(model: V2Model, observations: pd.DataFrame) -> RealizedPerformance:
+    """V2 beside every baseline on observed calls."""
+    tokens, cost = observation_forecasts(model, observations)
+    return realized_performance(tokens, cost, model.nominal_interval, token_error_scale(model))

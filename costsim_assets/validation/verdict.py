@@ -126,7 +126,10 @@ def dataset_verdict(metrics: dict, thresholds: Thresholds) -> Verdict:
     return Verdict(worst, [*reasons, *([too_few] if too_few else []), duration_note(metrics)], checked)
 
 
-def beats_best_naive_baseline(historical_v2: dict | None) -> tuple[str, str]:
+REAL_TRAFFIC = "held-out real traffic (historical)"
+
+
+def beats_best_naive_baseline(historical_v2: dict | None, label: str = REAL_TRAFFIC) -> tuple[str, str]:
     """Whether V2's output-token MAE beats the best naive baseline on held-out real traffic.
 
     Demonstrated (lower confidence bound of the skill > 0): pass. Better but not demonstrably: warn.
@@ -136,9 +139,9 @@ def beats_best_naive_baseline(historical_v2: dict | None) -> tuple[str, str]:
     best = (tokens or {}).get("best_baseline")
     skill = tokens["skill"][best] if best else {}
     if _component_state(tokens) != "ok" or skill.get("skill") is None:
-        return NO_DATA, "held-out real traffic (historical): no output-token data to compare V2 with"
+        return NO_DATA, f"{label}: no output-token data to compare V2 with"
     text = (
-        f"held-out real traffic (historical): output-token MAE V2 {tokens['mae']:.2f} vs {best} "
+        f"{label}: output-token MAE V2 {tokens['mae']:.2f} vs {best} "
         f"{tokens['baselines'][best]['mae']:.2f} tokens, skill {skill['skill']:.3f} "
         f"(95 % lower bound {skill['lower_bound']:.3f})"
     )
