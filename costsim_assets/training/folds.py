@@ -73,3 +73,24 @@ def rolling_origin_folds(
             )
         )
     return results
+
+
+def fold_summary(fold: FoldResult) -> dict:
+    """The figures a report shows per fold: windows, coverage, V2 and each baseline, V2's skill."""
+    tokens, cost = fold.performance.output_tokens, fold.performance.cost
+    return {
+        "origin": fold.origin,
+        "train_rows": fold.train["rows"],
+        "test": fold.test,
+        "model_version": fold.model_version,
+        "interval": tokens.interval.to_dict() if tokens.interval else None,
+        "output_tokens": {
+            "v2": tokens.model.to_dict(),
+            "baselines": {name: score.to_dict() for name, score in tokens.baselines.items()},
+            "skill": {name: score.to_dict() for name, score in tokens.skill.items()},
+        },
+        "cost": {
+            "v2": cost.model.to_dict(),
+            "baselines": {name: score.to_dict() for name, score in cost.baselines.items()},
+        },
+    }

@@ -85,3 +85,21 @@ def trace_observations(trace: pd.DataFrame, model: str) -> pd.DataFrame:
             "latency_ms": np.nan,
         }
     )
+
+
+def historical_observations(records: pd.DataFrame, model: str) -> pd.DataFrame:
+    """Observations from the historical dataset's records, in their (time) order.
+
+    Its timestamps are coarsened to the hour by anonymization; the stable sort in
+    `prepare_observations` keeps the records' own order, which is the trace's time order.
+    """
+    return pd.DataFrame(
+        {
+            "ts": records["ts"],
+            "tenant_id": records["tenant_id"],
+            "model": model,
+            "input_tokens": records["context_tokens"].astype(np.float64),
+            "output_tokens": records["generated_tokens"].astype(np.float64),
+            "latency_ms": np.nan,
+        }
+    )

@@ -54,6 +54,29 @@ def component_table(component: dict, title: str, unit: str) -> list[str]:
     return [*lines, ""]
 
 
+def folds_table(folds: list[dict]) -> list[str]:
+    """Time-ordered folds: each refits V2 before its origin and scores the next block."""
+    lines = [
+        "## Time-ordered folds",
+        "",
+        "V2 refitted on every request before the origin, scored on the next block, beside the global median.",
+        "",
+        "| origin | test rows | coverage [Wilson 95 %] | V2 token MAE | global median MAE "
+        "| skill [lower bound] | V2 cost MAE |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for fold in folds:
+        interval, tokens = fold["interval"], fold["output_tokens"]
+        skill = tokens["skill"]["global_median"]
+        lines.append(
+            f"| {fold['origin']:.0%} | {fold['test']['rows']} | {_cell(interval['rate'])} "
+            f"[{_cell(interval['ci_low'])}, {_cell(interval['ci_high'])}] | {_cell(tokens['v2']['mae'])} | "
+            f"{_cell(tokens['baselines']['global_median']['mae'])} | {_skill(skill)} | "
+            f"{_cell(fold['cost']['v2']['mae'])} |"
+        )
+    return [*lines, ""]
+
+
 def dataset_report_markdown(name: str, metrics: dict, verdicts: dict[str, Verdict]) -> str:
     """Per component V2 beside the baselines, V1 and V2 error summaries, and both verdicts."""
     v1, v2 = metrics["v1"], metrics["v2"]
@@ -66,6 +89,8 @@ def dataset_report_markdown(name: str, metrics: dict, verdicts: dict[str, Verdic
     for key, title, unit in COMPONENTS:
         if v2.get(key) and v2[key].get("n"):
             lines += component_table(v2[key], title, unit)
+    if v2.get("time_ordered_folds"):
+        lines += folds_table(v2["time_ordered_folds"])
     lines += ["## Cost error summary", "", "| metric | V1 | V2 |", "|---|---|---|"]
     lines += [
         f"| {row} | {_cell(v1['cost']['errors'].get(row))} | {_cell(v2['cost']['errors'].get(row))} |"

@@ -73,6 +73,8 @@ def test_real_traffic_judges_v2_against_the_naive_baselines_not_v1(materialized)
     assert cost["mae"] < cost["baselines"]["v1"]["mae"] / 10  # beating V1 is easy and says little
     assert 0.75 <= tokens["interval"]["rate"] <= 0.85
     assert v2["duration"]["truth"] == "none" and v2["duration"]["status"] == "no_data"
+    folds = v2["time_ordered_folds"]
+    assert len(folds) >= 4 and all(0.75 <= fold["interval"]["rate"] <= 0.85 for fold in folds)
     overall = json.loads(resources["artifacts"].report_file("m6_validation", "json").read_text())
     comparison = next(r for r in overall["reasons"] if r.startswith("held-out real traffic"))
     if not tokens["skill"][tokens["best_baseline"]]["demonstrated"]:

@@ -105,10 +105,9 @@ def test_evaluate_trace_on_another_service_collapses_coverage_and_fails(tmp_path
     assert code == 0 and result["rows"] == len(trace)
     assert result["v2"]["interval_coverage"] < 0.7  # from ~0.80 on the real rows
     assert result["verdict"]["status"] == "fail"
-    assert any(
-        reason.startswith("output_token_coverage_gap") and "fail" in reason
-        for reason in result["verdict"]["reasons"]
-    )
+    reasons = result["verdict"]["reasons"]
+    assert any(reason.startswith("output_token_coverage_gap") and "fail" in reason for reason in reasons)
+    assert any(reason.startswith("output_token_outlier_pct") and "fail" in reason for reason in reasons)
     code, out, _ = evaluate(capsys, "--source", str(other), "--sha256", digest)
     assert code == 0 and "verdict: fail" in out
 

@@ -9,9 +9,14 @@ import pandas as pd
 from costsim_assets.artifacts.files import write_json, write_text
 from costsim_assets.defs.resources import ArtifactStoreResource, ReferenceDataResource, StoreResource
 from costsim_assets.reference_data.build import DATASET_NAMES, HISTORICAL
-from costsim_assets.simulator.v2_model import load_v2_model
+from costsim_assets.reference_data.historical import HISTORICAL_MODEL
+from costsim_assets.simulator.v2_model import V2Model, load_v2_model
+from costsim_assets.simulator.v2_priors import load_priors
+from costsim_assets.statistics.percentiles import json_safe
 from costsim_assets.store.status_history import SYSTEM_TENANT, append_status
 from costsim_assets.store.validation_reports import record_validation_report
+from costsim_assets.training.folds import fold_summary, rolling_origin_folds
+from costsim_assets.training.observations import historical_observations
 from costsim_assets.validation.metrics import versions_metrics
 from costsim_assets.validation.report import dataset_report_markdown, overall_report_markdown
 from costsim_assets.validation.verdict import Verdict, dataset_verdict, overall_verdict
@@ -23,6 +28,13 @@ EVALUATED_SPLITS = ("eval", "heldout")
 
 def _evaluated(frame: pd.DataFrame, record_ids: pd.Series) -> pd.DataFrame:
     return frame[frame["record_id"].isin(record_ids)].reset_index(drop=True)
+
+
+def time_ordered_folds(records: pd.DataFrame, model: V2Model) -> list[dict]:
+    """Rolling-origin folds over the historical records (refits on each fold's past only)."""
+    observations = historical_observations(records, HISTORICAL_MODEL)
+    folds = rolling_origin_folds(observations, prices=model.prices, priors=load_priors())
+    return [json_safe(fold_summary(fold)) for fold in folds]
 
 
 def build_metrics_asset(name: str) -> dg.AssetsDefinition:
@@ -57,6 +69,10 @@ def build_metrics_asset(name: str) -> dg.AssetsDefinition:
             model,
             duration_truth="none" if name == HISTORICAL else "modelled",
         )
+        if name == HISTORICAL:
+            metrics["v2"]["time_ordered_folds"] = time_ordered_folds(
+                pd.read_parquet(artifacts.dataset_file(name)), model
+            )
         path = write_json(artifacts.metrics_file(name), metrics)
         tokens = metrics["v2"]["output_tokens"] or {}
         context.log.info(
@@ -131,6 +147,7 @@ def build_verdict_asset(name: str) -> dg.AssetsDefinition:
             metadata={
                 "v1_verdict": verdicts["v1"].verdict,
                 "v2_verdict": verdicts["v2"].verdict,
+                **headline_metadata(metrics["v2"]),
                 "report_json": dg.MetadataValue.path(str(json_path)),
                 "report_md": dg.MetadataValue.path(str(md_path)),
                 "report": dg.MetadataValue.md(markdown),
@@ -138,6 +155,22 @@ def build_verdict_asset(name: str) -> dg.AssetsDefinition:
         )
 
     return _verdict
+
+
+def headline_metadata(v2: dict) -> dict:
+    """V2's output-token and cost figures beside the best naive baseline, for the UI's overview."""
+    tokens, cost = v2.get("output_tokens") or {}, v2["cost"]
+    best = tokens.get("best_baseline")
+    figures = {
+        "v2_output_token_mae": tokens.get("mae"),
+        "best_naive_baseline": best,
+        "best_naive_output_token_mae": tokens["baselines"][best]["mae"] if best else None,
+        "v2_skill_over_best_naive": tokens["skill"][best]["skill"] if best else None,
+        "v2_output_token_coverage": (tokens.get("interval") or {}).get("rate"),
+        "v2_cost_wape": cost.get("wape"),
+        "duration": "latency modelled, not validated",
+    }
+    return {key: value for key, value in figures.items() if value is not None}
 
 
 def _model_versions(artifacts: ArtifactStoreResource, name: str) -> dict[str, str]:
