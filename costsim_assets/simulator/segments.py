@@ -7,6 +7,8 @@ import numpy as np
 
 def _reduce(ufunc: np.ufunc, values: np.ndarray, offsets: np.ndarray, identity: float) -> np.ndarray:
     counts = np.diff(offsets)
+    if len(counts) == len(values) and (counts == 1).all():
+        return values.astype(np.float64)  # one step per plan: the reduction is the values themselves
     result = np.full(len(counts), identity, dtype=np.float64)
     non_empty = counts > 0
     if values.size:

@@ -115,8 +115,11 @@ def _latency(batch: PlanBatch, model: V2Model, steps: StepPredictions, is_llm: n
     intercept, per_in, per_out = model.llm_latency_coef
     llm_ms = intercept + per_in * steps.input_tokens + per_out * steps.output_tokens["expected"]
     latency = np.where(is_llm, llm_ms, _other_latency(batch, model, codes))
-    factors = np.where(is_llm[:, None], model.llm_latency_factors, model.latency_factors[codes])
-    return latency, factors[:, 0], factors[:, 1]
+    low, high = (
+        np.where(is_llm, model.llm_latency_factors[side], model.latency_factors[codes, side])
+        for side in (0, 1)
+    )
+    return latency, low, high
 
 
 def evaluate_v2(batch: PlanBatch, model: V2Model) -> SimulationOutput:
