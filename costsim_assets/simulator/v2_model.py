@@ -114,7 +114,7 @@ class V2Model:
     def from_artifact(cls, artifact: dict) -> V2Model:
         if artifact.get("schema") != ARTIFACT_SCHEMA:
             raise ValueError(f"not a V2 model artifact (schema {artifact.get('schema')!r})")
-        latency = artifact["latency"]
+        latency, costs = artifact["latency"], artifact["skill_cost_cents"]
         return cls(
             version=model_version(artifact),
             artifact=artifact,
@@ -127,7 +127,7 @@ class V2Model:
             latency_coef=np.array([latency[s]["coef"] for s in ALL_SKILL_LABELS], dtype=np.float64),
             latency_factors=prior_interval_factors([latency[s]["log_sigma"] for s in ALL_SKILL_LABELS]),
             failure_p=per_skill_table(artifact["failure_p"], artifact["failure_p"]["unknown"]),
-            skill_cost_cents=per_skill_table(costs := artifact["skill_cost_cents"], costs["unknown"]),
+            skill_cost_cents=per_skill_table(costs, costs["unknown"]),
         )
 
     @property
