@@ -33,15 +33,6 @@ class FoldResult:
     model_version: str
     performance: RealizedPerformance
 
-    def to_dict(self) -> dict:
-        return {
-            "origin": self.origin,
-            "train": self.train,
-            "test": self.test,
-            "model_version": self.model_version,
-            **self.performance.to_dict(),
-        }
-
 
 def rolling_origin_folds(
     observations: pd.DataFrame,

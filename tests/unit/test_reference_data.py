@@ -121,3 +121,22 @@ def test_missing_or_wrong_source_names_the_setting(tmp_path):
     assert read_trace_bytes(str(wrong), hashlib.sha256(wrong.read_bytes()).hexdigest().upper())
     with pytest.raises(HistoricalSourceError, match="not readable"):
         read_trace_bytes("http://127.0.0.1:9/trace.csv")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "TIMESTAMP,ContextTokens\n2023-11-16 18:17:03,10\n",
+        "TIMESTAMP,ContextTokens,GeneratedTokens\n2023-11-16 18:17:03,10,-4\n",
+        "TIMESTAMP,ContextTokens,GeneratedTokens\nnot a time,10,4\n",
+        "TIMESTAMP,ContextTokens,GeneratedTokens\n",
+    ],
+)
+def test_a_trace_not_in_the_azure_format_is_refused(text):
+    with pytest.raises(HistoricalSourceError, match="Azure-format"):
+        parse_trace(text.encode())
+
+
+def test_parse_trace_sorts_by_time():
+    text = "TIMESTAMP,ContextTokens,GeneratedTokens\n2023-11-16 18:17:05,1,7\n2023-11-16 18:17:03,2,8\n"
+    assert parse_trace(text.encode())["ContextTokens"].tolist() == [2, 1]
