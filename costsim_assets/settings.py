@@ -22,6 +22,8 @@ from costsim_assets.reports.divergence import REPORT_SUBDIR
 DATABASE_URL = "COSTSIM_DATABASE_URL"  # sqlite:///... or postgresql+psycopg2://...
 ARTIFACT_ROOT = "COSTSIM_ARTIFACT_ROOT"  # directory for datasets, outputs and reports
 HISTORICAL_SOURCE = "COSTSIM_HISTORICAL_SOURCE"  # path or URL of the Azure trace CSV
+REPLAY_SOURCE = "COSTSIM_REPLAY_SOURCE"  # trace the daily replay reads; empty: the historical dataset
+REPLAY_SHA256 = "COSTSIM_REPLAY_SHA256"  # its expected sha256; empty: the historical trace's
 ANONYMIZATION_SALT = "COSTSIM_ANONYMIZATION_SALT"  # secret salt for historical identifiers
 SLACK_WEBHOOK_URL = "COSTSIM_SLACK_WEBHOOK_URL"  # secret; empty: deliveries are recorded as failed
 API_BASE_URL = "COSTSIM_API_BASE_URL"  # where report links in the Dagster UI point
@@ -35,6 +37,8 @@ def resources() -> dict[str, dg.ConfigurableResource]:
         "reference_data": ReferenceDataResource(
             historical_source=dg.EnvVar(HISTORICAL_SOURCE),
             anonymization_salt=dg.EnvVar(ANONYMIZATION_SALT),
+            replay_source=dg.EnvVar(REPLAY_SOURCE),
+            replay_sha256=dg.EnvVar(REPLAY_SHA256),
         ),
         "canary": CanaryResource(slack_webhook_url=dg.EnvVar(SLACK_WEBHOOK_URL)),
         # Not dg.EnvVar: that fails when unset, and links are optional. Set api_base_url and

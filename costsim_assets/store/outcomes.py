@@ -70,7 +70,8 @@ class RequestRef:
 
 @dataclass(frozen=True)
 class OutcomeBatch:
-    """Requests with outcomes (one row each) and their steps (one row per step, same ids).
+    """Requests with outcomes (one row each) and their steps (one row per step, in the requests'
+    order and then step order, so single-step plans line up row by row).
 
     Numbers are float64 with NaN where nothing was recorded (a latency nobody measured, tokens of a
     step that has none, V2's cost when V2 did not run); `created_at` and `received_at` are UTC.
@@ -148,17 +149,17 @@ def _frame(rows: Sequence[sa.Row], columns: Sequence[sa.ColumnElement]) -> pd.Da
             frame[name] = pd.to_numeric(frame[name]).astype(np.float64)
     for name in ("created_at", "received_at"):
         if name in frame:
-            frame[name] = pd.to_datetime(frame[name], utc=True)
+            frame[name] = pd.to_datetime(frame[name], utc=True).astype("datetime64[us, UTC]")
     return frame
 
 
 def _steps_of(conn: sa.Connection, ids: list[str]) -> pd.DataFrame:
-    query = (
-        sa.select(*STEP_COLUMNS)
-        .where(outcome_steps.c.provenance_id.in_(ids))
-        .order_by(outcome_steps.c.provenance_id, outcome_steps.c.step_index)
-    )
-    return _frame(conn.execute(query).all(), STEP_COLUMNS)
+    """The steps of these requests, in the requests' order and then step order."""
+    query = sa.select(*STEP_COLUMNS).where(outcome_steps.c.provenance_id.in_(ids))
+    steps = _frame(conn.execute(query).all(), STEP_COLUMNS)
+    position = steps["provenance_id"].map({pid: i for i, pid in enumerate(ids)})
+    order = np.lexsort((steps["step_index"].to_numpy(), position.to_numpy()))
+    return steps.iloc[order].reset_index(drop=True)
 
 
 def iter_outcome_batches(
