@@ -82,7 +82,7 @@ def plan_mismatch(plan: Plan, steps: Sequence[StepOutcome]) -> str | None:
 
 
 def outcome_rows(
-    ref: RequestRef,
+    provenance_id: str,
     tenant_id: str,
     request_id: str,
     steps: Sequence[StepOutcome],
@@ -92,7 +92,7 @@ def outcome_rows(
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The request row and step rows that record one outcome."""
     request = {
-        "provenance_id": ref.provenance_id,
+        "provenance_id": provenance_id,
         "tenant_id": tenant_id,
         "request_id": request_id,
         "received_at": received_at,
@@ -100,7 +100,7 @@ def outcome_rows(
         "payload_sha256": payload_digest(steps),
     }
     rows = [
-        {"provenance_id": ref.provenance_id, "step_index": i, "tenant_id": tenant_id, **asdict(step)}
+        {"provenance_id": provenance_id, "step_index": i, "tenant_id": tenant_id, **asdict(step)}
         for i, step in enumerate(steps)
     ]
     return request, rows
@@ -136,7 +136,7 @@ def _record(
         status, reason = _answer(item, ref, recorded.get(ref.provenance_id) if ref else None, now, max_age)
         if status == "accepted":
             request, rows = outcome_rows(
-                ref, tenant_id, item.request_id, item.steps, received_at=now, source="api"
+                ref.provenance_id, tenant_id, item.request_id, item.steps, received_at=now, source="api"
             )
             requests.append(request)
             steps.extend(rows)

@@ -32,7 +32,7 @@ from costsim_assets.sandbox.evaluation import Evaluated, V2Evaluator, evaluate_v
 from costsim_assets.sandbox.outcomes import LLM_SKILL, StepOutcome, outcome_rows
 from costsim_assets.simulator.plan_schema import Plan, validate_plan
 from costsim_assets.simulator.prices import PriceTable
-from costsim_assets.store.outcomes import RequestRef, insert_outcomes
+from costsim_assets.store.outcomes import insert_outcomes
 from costsim_assets.store.provenance import compress, insert_provenance
 from costsim_assets.store.tables import V2_SKIPPED, provenance
 from costsim_assets.version import code_version
@@ -153,9 +153,13 @@ def _outcome_rows(rows: list[dict], outcomes: list[tuple[StepOutcome, ...]]) -> 
     """Outcome rows for the provenance rows; each 'arrives' when its request was made (reruns match)."""
     requests, steps = [], []
     for row, outcome in zip(rows, outcomes, strict=True):
-        ref = RequestRef(row["id"], row["created_at"], row["plan_z"], row["v2_status"])
         request, step_rows = outcome_rows(
-            ref, row["tenant_id"], row["request_id"], outcome, received_at=row["created_at"], source="replay"
+            row["id"],
+            row["tenant_id"],
+            row["request_id"],
+            outcome,
+            received_at=row["created_at"],
+            source="replay",
         )
         requests.append(request)
         steps.extend(step_rows)

@@ -1,12 +1,17 @@
 """POST /costsim/outcomes on both databases: idempotent, tenant-scoped, late arrivals, plan checks."""
 
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
+from fastapi.testclient import TestClient
 
+from costsim_assets.api.app import create_app
 from costsim_assets.api.keys import create_key
 from costsim_assets.api.outcomes import MAX_BATCH
+from costsim_assets.settings import ApiSettings
+from costsim_assets.store.engine import make_engine, provision_sandbox_role, upgrade_to_head
 from costsim_assets.store.outcomes import iter_outcome_batches
 from costsim_assets.store.tables import outcome_steps, outcomes, provenance
 from tests.api.conftest import headers
@@ -319,3 +324,44 @@ def test_openapi_shows_the_endpoint_models_and_examples(make_client):
     }
     assert {"401", "403", "422", "429"} <= set(operation["responses"])
     assert spec["components"]["schemas"]["SimulateResponse"]["properties"]["request_id"]["description"]
+
+
+@pytest.fixture
+def restricted_client(postgres_database_factory, keys, service_b):
+    """PostgreSQL, the API's sandbox engine connected as a sandbox role: row-level security applies."""
+    url = postgres_database_factory()
+    owner = make_engine(url)
+    upgrade_to_head(owner)
+    role = f"costsim_sandbox_{uuid.uuid4().hex[:8]}"
+    with owner.begin() as conn:
+        provision_sandbox_role(conn, role, "sandbox-secret")
+    sandbox_url = sa.make_url(url).set(username=role, password="sandbox-secret").render_as_string(False)
+    settings = ApiSettings(database_url=url, api_keys_file=keys["path"], sandbox_database_url=sandbox_url)
+    with TestClient(create_app(settings)) as client:
+        yield client
+    with owner.begin() as conn:
+        conn.exec_driver_sql(f'DROP OWNED BY "{role}"')
+        conn.exec_driver_sql(f'DROP ROLE "{role}"')
+    owner.dispose()
+
+
+def test_tenants_stay_apart_under_row_level_security(restricted_client, keys, service_b):
+    client = restricted_client
+    mine, theirs = simulate(client, keys["service"]), simulate(client, service_b)
+    assert statuses(report(client, service_b, {"request_id": theirs, "steps": STEPS})) == ["accepted"]
+    assert statuses(report(client, keys["service"], {"request_id": theirs, "steps": STEPS})) == [
+        "unknown_request"
+    ]
+    body = report(
+        client, keys["service"], {"request_id": mine, "steps": STEPS}, {"request_id": mine, "steps": STEPS}
+    )
+    assert statuses(body) == ["accepted", "duplicate"]
+    assert statuses(report(client, service_b, {"request_id": mine, "steps": STEPS})) == ["unknown_request"]
+    assert statuses(report(client, service_b, {"request_id": theirs, "steps": [LLM_STEP]})) == ["conflict"]
+    with client.app.state.services.sandbox_engine.connect() as conn:
+        now = datetime.now(UTC)
+        window = {"start": now - timedelta(hours=1), "end": now + timedelta(hours=1)}
+        [a] = list(iter_outcome_batches(conn, tenant_id="tenant-a", **window))
+        assert a.requests["request_id"].tolist() == [mine] and set(a.steps["provenance_id"]) == set(
+            a.requests["provenance_id"]
+        )

@@ -57,7 +57,12 @@ def provenance_row(tenant: str, created_at: datetime, request_id: str | None = N
 def record(conn, row: dict, steps=(LLM, KV), source="replay") -> None:
     ref = find_requests(conn, row["tenant_id"], [row["request_id"]])[row["request_id"]]
     request, step_rows = outcome_rows(
-        ref, row["tenant_id"], row["request_id"], steps, received_at=DAY + timedelta(days=1), source=source
+        ref.provenance_id,
+        row["tenant_id"],
+        row["request_id"],
+        steps,
+        received_at=DAY + timedelta(days=1),
+        source=source,
     )
     insert_outcomes(conn, [request], step_rows, tenant_id=row["tenant_id"])
 
