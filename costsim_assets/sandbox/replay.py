@@ -54,11 +54,17 @@ class ReplayShift:
 
 def trace_requests(data: bytes, salt: str, prices: PriceTable) -> pd.DataFrame:
     """A trace in the Azure format as replayable requests, anonymized like the historical dataset."""
-    trace = parse_trace(data)
-    missing = [c for c in TRACE_COLUMNS if c not in trace.columns]
-    if missing:
-        raise HistoricalSourceError(f"the trace lacks the Azure-format column(s) {', '.join(missing)}")
-    return finish_historical(historical_records(anonymize(trace, salt), prices))[REQUEST_COLUMNS]
+    try:
+        trace = parse_trace(data)
+        missing = [c for c in TRACE_COLUMNS if c not in trace.columns]
+        if missing:
+            raise HistoricalSourceError(f"the trace lacks the Azure-format column(s) {', '.join(missing)}")
+        records = finish_historical(historical_records(anonymize(trace, salt), prices))
+    except ValueError as error:  # unparsable CSV, timestamps or token counts
+        raise HistoricalSourceError(f"not a trace in the Azure format: {error}") from error
+    if (records[["context_tokens", "generated_tokens"]] < 0).any(axis=None):
+        raise HistoricalSourceError("not a trace in the Azure format: negative token counts")
+    return records[REQUEST_COLUMNS]
 
 
 def day_seed(day: date, salt: str = "") -> int:

@@ -153,9 +153,11 @@ def _frame(rows: Sequence[sa.Row], columns: Sequence[sa.ColumnElement]) -> pd.Da
     return frame
 
 
-def _steps_of(conn: sa.Connection, ids: list[str]) -> pd.DataFrame:
+def _steps_of(conn: sa.Connection, ids: list[str], tenant_id: str | None) -> pd.DataFrame:
     """The steps of these requests, in the requests' order and then step order."""
     query = sa.select(*STEP_COLUMNS).where(outcome_steps.c.provenance_id.in_(ids))
+    if tenant_id is not None:
+        query = query.where(outcome_steps.c.tenant_id == tenant_id)
     steps = _frame(conn.execute(query).all(), STEP_COLUMNS)
     position = steps["provenance_id"].map({pid: i for i, pid in enumerate(ids)})
     order = np.lexsort((steps["step_index"].to_numpy(), position.to_numpy()))
@@ -181,7 +183,7 @@ def iter_outcome_batches(
     query = base
     while rows := conn.execute(query).all():
         requests = _frame(rows, REQUEST_COLUMNS)
-        yield OutcomeBatch(requests, _steps_of(conn, requests["provenance_id"].tolist()))
+        yield OutcomeBatch(requests, _steps_of(conn, requests["provenance_id"].tolist(), tenant_id))
         if len(rows) < batch_size:
             return
         last_at, last_id = rows[-1].created_at, rows[-1].provenance_id

@@ -57,9 +57,22 @@ def test_trace_requests_are_the_trace_anonymized(requests):
     assert not any(ts in text for ts in trace["TIMESTAMP"].head(20) for text in requests["plan_json"])
 
 
-def test_a_trace_in_another_format_is_refused():
-    with pytest.raises(HistoricalSourceError, match="lacks the Azure-format column.*GeneratedTokens"):
-        trace_requests(b"TIMESTAMP,ContextTokens\n2023-11-16 18:15:46.6805900,10\n", "s", PRICES)
+@pytest.mark.parametrize(
+    "text,message",
+    [
+        (
+            "TIMESTAMP,ContextTokens\n2023-11-16 18:15:46.6805900,10\n",
+            "lacks the Azure-format column.*Generated",
+        ),
+        ("TIMESTAMP,ContextTokens,GeneratedTokens\n2023-11-16 18:15:46,ten,5\n", "not a trace in the Azure"),
+        ("TIMESTAMP,ContextTokens,GeneratedTokens\nyesterday,10,5\n", "not a trace in the Azure format"),
+        ("TIMESTAMP,ContextTokens,GeneratedTokens\n2023-11-16 18:15:46,10,-5\n", "negative token counts"),
+        ("\x00\x01 binary", "not a trace in the Azure format|lacks"),
+    ],
+)
+def test_a_trace_in_another_format_is_refused(text, message):
+    with pytest.raises(HistoricalSourceError, match=message):
+        trace_requests(text.encode(), "s", PRICES)
 
 
 def test_llm_outcome_bills_real_tokens_at_list_price_with_shifts():

@@ -258,12 +258,20 @@ def test_postgresql_row_level_security_on_outcomes(sandbox_role):
         )
 
 
-def test_postgresql_updates_reach_only_the_scoped_tenant(sandbox_role):
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE sandbox.outcomes SET source = 'api'",
+        "UPDATE sandbox.outcome_steps SET output_tokens = 1",
+        "DELETE FROM sandbox.outcomes",
+        "DELETE FROM sandbox.outcome_steps",
+    ],
+)
+def test_postgresql_sandbox_role_cannot_change_recorded_outcomes(sandbox_role, statement):
     _, restricted, _ = sandbox_role
-    with restricted.begin() as conn:
-        tenant_scope(conn, "tenant-a")
-        changed = conn.exec_driver_sql("UPDATE sandbox.outcomes SET source = 'api'").rowcount
-    assert changed == 1
+    with pytest.raises(sa.exc.ProgrammingError, match="permission denied"), restricted.begin() as conn:
+        tenant_scope(conn, None)
+        conn.exec_driver_sql(statement)
 
 
 def test_every_table_with_row_level_security_is_listed(sandbox_role):
