@@ -8,7 +8,7 @@ from pathlib import Path
 import dagster as dg
 import sqlalchemy as sa
 
-from costsim_assets.reference_data.historical import read_trace_bytes
+from costsim_assets.reference_data.historical import TRACE_SHA256, read_trace_bytes
 from costsim_assets.reports.divergence import LINK_TTL_S, signed_report_url
 from costsim_assets.security.signing import parse_signing_keys
 from costsim_assets.store.engine import make_engine, make_sandbox_engine, upgrade_to_head
@@ -63,15 +63,28 @@ class ArtifactStoreResource(dg.ConfigurableResource):
         return self.path("reports", f"{stem}.{suffix}")
 
 
+REPLAY_SETTINGS = "COSTSIM_REPLAY_SOURCE and COSTSIM_REPLAY_SHA256"
+
+
 class ReferenceDataResource(dg.ConfigurableResource):
-    """Where the real trace lives, the anonymization salt, and the verdict thresholds file."""
+    """Where the real trace lives, the anonymization salt, the verdict thresholds file, and the
+    trace the traffic replay reads (empty: the historical dataset; its sha256 empty: the historical
+    trace's checksum)."""
 
     historical_source: str
     anonymization_salt: str
     thresholds_file: str = ""
+    replay_source: str = ""
+    replay_sha256: str = ""
 
     def trace_bytes(self) -> bytes:
         return read_trace_bytes(self.historical_source)
+
+    def replay_trace_bytes(self) -> bytes | None:
+        """The replay's own trace, sha256-verified; None when the replay uses the historical dataset."""
+        if not self.replay_source:
+            return None
+        return read_trace_bytes(self.replay_source, self.replay_sha256 or TRACE_SHA256, REPLAY_SETTINGS)
 
     def thresholds(self) -> Thresholds:
         return load_thresholds(self.thresholds_file or None)

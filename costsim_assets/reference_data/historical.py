@@ -42,8 +42,10 @@ class HistoricalSourceError(RuntimeError):
     """The trace could not be read or did not match its checksum."""
 
 
-def read_trace_bytes(source: str) -> bytes:
-    """Read the trace from a path or an http(s) URL and verify its sha256."""
+def read_trace_bytes(
+    source: str, expected_sha256: str = TRACE_SHA256, setting: str = SOURCE_SETTING
+) -> bytes:
+    """Read a trace from a path or an http(s) URL and verify its sha256 (errors name `setting`)."""
     try:
         if source.startswith(("http://", "https://")):
             with urllib.request.urlopen(source, timeout=30) as response:  # noqa: S310 - configured URL
@@ -52,14 +54,12 @@ def read_trace_bytes(source: str) -> bytes:
             data = Path(source).read_bytes()
     except OSError as error:
         raise HistoricalSourceError(
-            f"historical trace not readable at {source!r} ({error}); set {SOURCE_SETTING} "
-            "to a local copy or a reachable URL"
+            f"trace not readable at {source!r} ({error}); set {setting} to a local copy or a reachable URL"
         ) from error
     digest = hashlib.sha256(data).hexdigest()
-    if digest != TRACE_SHA256:
+    if digest != expected_sha256:
         raise HistoricalSourceError(
-            f"historical trace at {source!r} has sha256 {digest}, expected {TRACE_SHA256}; "
-            f"check {SOURCE_SETTING}"
+            f"trace at {source!r} has sha256 {digest}, expected {expected_sha256}; check {setting}"
         )
     return data
 
