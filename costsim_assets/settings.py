@@ -25,6 +25,8 @@ HISTORICAL_SOURCE = "COSTSIM_HISTORICAL_SOURCE"  # path or URL of the Azure trac
 # expected sha256 of that trace; read by ReferenceDataResource at run time through dg.EnvVar, with
 # the code trace's checksum as the default (unset is fine: no deployment has to carry it)
 HISTORICAL_SHA256 = "COSTSIM_HISTORICAL_SHA256"
+REPLAY_SOURCE = "COSTSIM_REPLAY_SOURCE"  # trace the daily replay reads; empty: the historical dataset
+REPLAY_SHA256 = "COSTSIM_REPLAY_SHA256"  # its expected sha256; empty: the historical trace's
 ANONYMIZATION_SALT = "COSTSIM_ANONYMIZATION_SALT"  # secret salt for historical identifiers
 SLACK_WEBHOOK_URL = "COSTSIM_SLACK_WEBHOOK_URL"  # secret; empty: deliveries are recorded as failed
 API_BASE_URL = "COSTSIM_API_BASE_URL"  # where report links in the Dagster UI point
@@ -38,6 +40,8 @@ def resources() -> dict[str, dg.ConfigurableResource]:
         "reference_data": ReferenceDataResource(
             historical_source=dg.EnvVar(HISTORICAL_SOURCE),
             anonymization_salt=dg.EnvVar(ANONYMIZATION_SALT),
+            replay_source=dg.EnvVar(REPLAY_SOURCE),
+            replay_sha256=dg.EnvVar(REPLAY_SHA256),
         ),
         "canary": CanaryResource(slack_webhook_url=dg.EnvVar(SLACK_WEBHOOK_URL)),
         # Not dg.EnvVar: that fails when unset, and links are optional. Set api_base_url and
@@ -58,6 +62,7 @@ TENANTS_FILE = "COSTSIM_TENANTS_FILE"  # YAML: defaults + per-tenant rate limits
 SIGNING_KEYS = "COSTSIM_SIGNING_KEYS"  # secret "kid:<base64url key>,..." (security/signing.py)
 EXPORT_DIR = "COSTSIM_EXPORT_DIR"  # status-history exports; default beside the SQLite file
 EXPORT_TTL_S = "COSTSIM_EXPORT_TTL_S"  # lifetime of a signed export download link
+OUTCOME_MAX_AGE_DAYS = "COSTSIM_OUTCOME_MAX_AGE_DAYS"  # outcomes of older requests answer too_late
 
 
 @dataclass(frozen=True)
@@ -76,12 +81,25 @@ class ApiSettings:
     export_dir: str | None = None  # None: status-history exports answer 503
     export_ttl_s: int = 900
     tenants_file: str | None = None  # per-tenant overrides (the Helm chart's tenants.yaml)
+    outcome_max_age_days: float = 7.0
 
 
 def _required(environ: Mapping[str, str], name: str) -> str:
     value = environ.get(name, "").strip()
     if not value:
         raise RuntimeError(f"{name} must be set (see README, Configuration)")
+    return value
+
+
+def _positive(environ: Mapping[str, str], name: str, default: str) -> float:
+    """A positive number, or a start-up error naming the setting (not a silent misconfiguration)."""
+    text = environ.get(name, "").strip() or default
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not value > 0:
+        raise RuntimeError(f"{name} must be a positive number, got {text!r}")
     return value
 
 
@@ -122,4 +140,5 @@ def load_api_settings(environ: Mapping[str, str] | None = None) -> ApiSettings:
         export_dir=_export_dir(env.get(EXPORT_DIR, "").strip(), database_url),
         export_ttl_s=int(env.get(EXPORT_TTL_S, "900")),
         tenants_file=env.get(TENANTS_FILE, "").strip() or None,
+        outcome_max_age_days=_positive(env, OUTCOME_MAX_AGE_DAYS, "7"),
     )

@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from costsim_assets.api import divergence, health, history, metrics, routing, simulate
+from costsim_assets.api import divergence, health, history, metrics, outcomes, routing, simulate
 from costsim_assets.api.errors import install_error_handlers
 from costsim_assets.api.keys import KeyRing
 from costsim_assets.api.rate_limit import Limit, TenantLimits, TokenBuckets
@@ -58,6 +58,6 @@ def create_app(settings: ApiSettings | None = None, v2: V2Function | None = None
         description="V1 answers every simulate call; V2 runs in a sandbox in its shadow.",
     )
     install_error_handlers(app)
-    for module in (simulate, routing, health, metrics, divergence, history):
+    for module in (simulate, outcomes, routing, health, metrics, divergence, history):
         app.include_router(module.router)
     return app

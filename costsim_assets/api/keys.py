@@ -19,6 +19,7 @@ from costsim_assets.artifacts.files import write_text
 ROLES = ("admin", "engineer", "auditor", "service")
 PERMISSIONS: dict[str, frozenset[str]] = {
     "simulate": frozenset({"admin", "engineer", "service"}),
+    "outcomes:write": frozenset({"admin", "service"}),
     "v2:read": frozenset({"admin", "engineer", "auditor"}),
     "v2:write": frozenset({"admin"}),
     "history:read": frozenset({"admin", "auditor"}),

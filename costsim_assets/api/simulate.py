@@ -1,4 +1,10 @@
-"""POST /costsim/simulate: V1 answers; V2 runs in shadow when the flag and routing allow."""
+"""POST /costsim/simulate: V1 answers; V2 runs in shadow when the flag and routing allow.
+
+Every request leaves provenance, whatever the flag and routing state: V1's half always
+(`v2_status` `pending` when V2 will fill in its half, `skipped` when it will not) and invalid
+plans as `schema_error`. So outcomes can be reported for every request_id, and the canary has a
+day of traffic to judge V2 on (offline) even while V2 is disabled.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +12,10 @@ import asyncio
 import time
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Body, Depends
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from costsim_assets.api.errors import ApiError, responses
 from costsim_assets.api.keys import Principal
@@ -18,14 +24,18 @@ from costsim_assets.sandbox.evaluation import Evaluated, evaluate_v1_plans
 from costsim_assets.simulator.plan_schema import Plan, SchemaIssue, validate_plan
 from costsim_assets.store.provenance import compress
 from costsim_assets.store.schema_errors import record_schema_errors
+from costsim_assets.store.tables import V2_SKIPPED, provenance
 from costsim_assets.version import code_version
 
 router = APIRouter(tags=["simulate"])
+TENANT_ID_MAX = provenance.c.tenant_id.type.length
 
 
 class SimulateResponse(BaseModel):
-    request_id: str
-    shadow: str
+    request_id: str = Field(
+        description="report this request's outcome under this id (POST /costsim/outcomes)"
+    )
+    shadow: Literal["recorded", "off"] = Field(description="whether V2 runs in shadow for this request")
     result: dict[str, Any]
 
 
@@ -42,6 +52,21 @@ def _tenant_plan(raw: Any, principal: Principal) -> Any:
             {"key_tenant": principal.tenant_id},
         )
     return {**raw, "tenant_id": named or principal.tenant_id}
+
+
+def _validated(raw: Any) -> Plan | list[SchemaIssue]:
+    """The plan schema, plus the store's limit on tenant ids (an admin may name any tenant)."""
+    validated = validate_plan(raw)
+    if isinstance(validated, Plan) and len(validated.tenant_id) > TENANT_ID_MAX:
+        return [SchemaIssue("tenant_id", f"must be at most {TENANT_ID_MAX} characters")]
+    return validated
+
+
+def _row_tenant(raw: Any, principal: Principal) -> str:
+    """Whom an invalid plan's provenance row belongs to: the tenant it names if usable, else the key's."""
+    named = raw.get("tenant_id") if isinstance(raw, dict) else None
+    usable = isinstance(named, str) and named.strip() and len(named) <= TENANT_ID_MAX
+    return named if usable else principal.tenant_id
 
 
 def _provenance_row(
@@ -99,19 +124,15 @@ async def simulate(
     request_id = uuid.uuid4().hex
     raw = _tenant_plan(plan, principal)
     shadow = svc.v2_should_run()
-    validated = validate_plan(raw)
-    tenant = raw.get("tenant_id", principal.tenant_id) if isinstance(raw, dict) else principal.tenant_id
+    validated = _validated(raw)
     if not isinstance(validated, Plan):
-        if shadow:
-            await _record(
-                svc, _provenance_row(request_id, str(tenant), raw, None, None, "schema_error"), None
-            )
+        row = _provenance_row(request_id, _row_tenant(raw, principal), raw, None, None, "schema_error")
+        await _record(svc, row, None)
         raise _schema_error(svc, request_id, raw, validated)
     started = time.perf_counter()
     v1 = evaluate_v1_plans([validated])[0]
     v1_ms = (time.perf_counter() - started) * 1000
-    if shadow:
-        await _record(
-            svc, _provenance_row(request_id, validated.tenant_id, raw, v1, v1_ms, "pending"), validated
-        )
+    status = "pending" if shadow else V2_SKIPPED
+    row = _provenance_row(request_id, validated.tenant_id, raw, v1, v1_ms, status)
+    await _record(svc, row, validated if shadow else None)
     return SimulateResponse(request_id=request_id, shadow="recorded" if shadow else "off", result=v1.document)

@@ -78,9 +78,13 @@ class ArtifactStoreResource(dg.ConfigurableResource):
         return self.path("reports", f"{stem}.{suffix}")
 
 
+REPLAY_SETTINGS = "COSTSIM_REPLAY_SOURCE and COSTSIM_REPLAY_SHA256"
+
+
 class ReferenceDataResource(dg.ConfigurableResource):
-    """Where the real trace lives (and its expected sha256), the anonymization salt, and the verdict
-    thresholds file.
+    """Where the real trace lives (and its expected sha256), the anonymization salt, the verdict
+    thresholds file, and the trace the traffic replay reads (empty: the historical dataset; its
+    sha256 empty: the historical trace's checksum).
 
     `historical_sha256` empty means COSTSIM_HISTORICAL_SHA256 read at run time, and the code
     trace's checksum when that is unset too, so validating against your own trace is one setting.
@@ -90,12 +94,22 @@ class ReferenceDataResource(dg.ConfigurableResource):
     anonymization_salt: str
     thresholds_file: str = ""
     historical_sha256: str = ""
+    replay_source: str = ""
+    replay_sha256: str = ""
 
     def expected_sha256(self) -> str:
         return self.historical_sha256 or dg.EnvVar(SHA256_SETTING).get_value(TRACE_SHA256) or TRACE_SHA256
 
     def trace_bytes(self) -> bytes:
         return read_trace_bytes(self.historical_source, self.expected_sha256())
+
+    def replay_trace_bytes(self) -> bytes | None:
+        """The replay's own trace, sha256-verified; None when the replay uses the historical dataset."""
+        if not self.replay_source:
+            return None
+        return read_trace_bytes(
+            self.replay_source, self.replay_sha256 or self.expected_sha256(), REPLAY_SETTINGS
+        )
 
     def thresholds(self) -> Thresholds:
         return load_thresholds(self.thresholds_file or None)

@@ -33,6 +33,7 @@ ATTRIBUTION = (
 )
 SOURCE_SETTING = "COSTSIM_HISTORICAL_SOURCE"
 SHA256_SETTING = "COSTSIM_HISTORICAL_SHA256"
+HISTORICAL_SETTINGS = f"{SOURCE_SETTING} and {SHA256_SETTING}"
 TRACE_COLUMNS = ("TIMESTAMP", "ContextTokens", "GeneratedTokens")
 HISTORICAL_MODEL = "gpt-4o"
 TENANTS = 8
@@ -43,9 +44,11 @@ class HistoricalSourceError(RuntimeError):
     """The trace could not be read or did not match its checksum."""
 
 
-def read_trace_bytes(source: str, expected_sha256: str = TRACE_SHA256) -> bytes:
-    """Read the trace from a path or an http(s) URL and verify its sha256 (configurable, so anyone
-    can validate against their own traffic in the same format)."""
+def read_trace_bytes(
+    source: str, expected_sha256: str = TRACE_SHA256, setting: str = HISTORICAL_SETTINGS
+) -> bytes:
+    """Read a trace from a path or an http(s) URL and verify its sha256 (configurable, so anyone can
+    validate against their own traffic in the same format); errors name `setting`."""
     try:
         if source.startswith(("http://", "https://")):
             with urllib.request.urlopen(source, timeout=30) as response:  # noqa: S310 - configured URL
@@ -54,31 +57,39 @@ def read_trace_bytes(source: str, expected_sha256: str = TRACE_SHA256) -> bytes:
             data = Path(source).read_bytes()
     except OSError as error:
         raise HistoricalSourceError(
-            f"historical trace not readable at {source!r} ({error}); set {SOURCE_SETTING} "
-            f"to a local copy or a reachable URL (and {SHA256_SETTING} to its sha256)"
+            f"trace not readable at {source!r} ({error}); set {setting} to a local copy or a reachable URL"
         ) from error
     digest = hashlib.sha256(data).hexdigest()
     if digest != expected_sha256.strip().lower():
         raise HistoricalSourceError(
-            f"historical trace at {source!r} has sha256 {digest}, expected {expected_sha256}; "
-            f"check {SOURCE_SETTING} and {SHA256_SETTING}"
+            f"trace at {source!r} has sha256 {digest}, expected {expected_sha256}; check {setting}"
         )
     return data
 
 
+def _checked_columns(trace: pd.DataFrame) -> pd.DataFrame:
+    missing = [c for c in TRACE_COLUMNS if c not in trace]
+    if missing:
+        raise HistoricalSourceError(f"the trace lacks the Azure-format column(s) {', '.join(missing)}")
+    return trace
+
+
 def parse_trace(data: bytes) -> pd.DataFrame:
-    """TIMESTAMP, ContextTokens, GeneratedTokens (the Azure format), sorted by time (stable)."""
+    """TIMESTAMP, ContextTokens, GeneratedTokens (the Azure format), sorted by time (stable).
+
+    Anything else is refused with one message: missing columns, unparsable times or token counts,
+    negative counts, no rows.
+    """
     try:
-        trace = pd.read_csv(io.BytesIO(data), dtype={"TIMESTAMP": str})
-        missing = [c for c in TRACE_COLUMNS if c not in trace]
-        if missing:
-            raise ValueError(f"missing column(s) {missing}")
+        trace = _checked_columns(pd.read_csv(io.BytesIO(data), dtype={"TIMESTAMP": str}))
         times = pd.to_datetime(trace["TIMESTAMP"], utc=True)
         tokens = trace[list(TRACE_COLUMNS[1:])].apply(pd.to_numeric, errors="raise")
     except (ValueError, pd.errors.ParserError) as error:
-        raise HistoricalSourceError(f"not an Azure-format trace {list(TRACE_COLUMNS)}: {error}") from error
-    if tokens.isna().any().any() or (tokens < 0).any().any() or trace.empty:
-        raise HistoricalSourceError("not an Azure-format trace: empty, or missing or negative token counts")
+        raise HistoricalSourceError(f"not a trace in the Azure format: {error}") from error
+    if trace.empty or tokens.isna().any(axis=None):
+        raise HistoricalSourceError("not a trace in the Azure format: no rows, or missing token counts")
+    if (tokens < 0).any(axis=None):
+        raise HistoricalSourceError("not a trace in the Azure format: negative token counts")
     order = np.argsort(times.to_numpy(), kind="stable")
     return trace.iloc[order].reset_index(drop=True)
 

@@ -19,10 +19,12 @@ import pyarrow.parquet as pq
 from costsim_assets.artifacts.files import atomic_write
 from costsim_assets.security.signing import SigningKeys, sign_url
 from costsim_assets.statistics.divergence import divergence_summary, within_tolerance
+from costsim_assets.store.tables import V2_SKIPPED
 
 FORMATS = ("csv", "jsonl", "parquet")
 FAILED_STATUSES = ("error", "timeout")
 SCHEMA_ERROR = "schema_error"
+NOT_PAIRED = (SCHEMA_ERROR, V2_SKIPPED)  # no V1 output, or V2 never ran (flag or routing off)
 SUMMARY_KEY = b"costsim.summary"
 CSV_PREFIX = "# summary: "
 REPORT_SUBDIR = ("reports", "divergence")
@@ -64,12 +66,13 @@ _FILE_NAME = re.compile(r"divergence_(\d{4}-\d{2}-\d{2})\.(csv|jsonl|parquet|jso
 
 
 def pair_rows(rows: Sequence[dict[str, Any]], rel_tol: float, abs_tol: float) -> pd.DataFrame:
-    """One row per evaluable pair (schema errors have no V1 output to compare, so they are left out)."""
+    """One row per evaluable pair: schema errors (no V1 output) and rows where V2 was skipped (no V2
+    evaluation, so not a V2 failure either) are left out."""
     source = pd.DataFrame(
         [
             {name: row.get(column) for name, column in _SOURCE_COLUMNS.items()}
             for row in rows
-            if row["v2_status"] != SCHEMA_ERROR
+            if row["v2_status"] not in NOT_PAIRED
         ],
         columns=list(_SOURCE_COLUMNS),
     )
@@ -89,14 +92,15 @@ def pair_rows(rows: Sequence[dict[str, Any]], rel_tol: float, abs_tol: float) ->
 def divergence_summary_for(rows: Sequence[dict[str, Any]], rel_tol: float, abs_tol: float) -> dict[str, Any]:
     """The canary's pairwise statistics for these rows; too few pairs gives no_data with None values."""
     statuses = np.array([row["v2_status"] for row in rows], dtype=object)
-    evaluable = statuses != SCHEMA_ERROR
+    evaluable = ~np.isin(statuses, NOT_PAIRED)
     v1 = np.array([row["v1_cost_cents"] for row in rows], dtype=float)[evaluable]
     v2 = np.array([row["v2_cost_cents"] for row in rows], dtype=float)[evaluable]
     summary = divergence_summary(v1, v2, np.isin(statuses[evaluable], FAILED_STATUSES), rel_tol, abs_tol)
     return {
         **summary.to_dict(),
         "n_rows": len(rows),
-        "n_schema_errors": int((~evaluable).sum()),
+        "n_schema_errors": int((statuses == SCHEMA_ERROR).sum()),
+        "n_v2_skipped": int((statuses == V2_SKIPPED).sum()),
         "rel_tol": rel_tol,
         "abs_tol": abs_tol,
     }

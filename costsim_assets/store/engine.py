@@ -53,8 +53,14 @@ def make_sandbox_engine(url: str, sandbox_url: str | None = None) -> sa.Engine:
     return sandbox.execution_options(schema_translate_map={SANDBOX_SCHEMA: None})
 
 
+APPEND_ONLY_SANDBOX_TABLES = ("outcomes", "outcome_steps")
+
+
 def provision_sandbox_role(connection: sa.Connection, role: str, password: str) -> None:
-    """PostgreSQL: a login role that may read and write the sandbox schema and nothing else."""
+    """PostgreSQL: a login role that may read and write the sandbox schema and nothing else.
+
+    Outcomes are the evidence V2 is judged on: the role may add them, never change them.
+    """
     quoted = connection.dialect.identifier_preparer.quote(role)
     exists = connection.execute(sa.text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role}).first()
     verb = "ALTER" if exists else "CREATE"
@@ -64,6 +70,8 @@ def provision_sandbox_role(connection: sa.Connection, role: str, password: str) 
     connection.exec_driver_sql(
         f"GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA {SANDBOX_SCHEMA} TO {quoted}"
     )
+    tables = ", ".join(f"{SANDBOX_SCHEMA}.{table}" for table in APPEND_ONLY_SANDBOX_TABLES)
+    connection.exec_driver_sql(f"REVOKE UPDATE ON {tables} FROM {quoted}")
 
 
 APPEND_ONLY_TABLES = ("status_history", "status_history_exports")

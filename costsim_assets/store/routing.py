@@ -7,6 +7,7 @@ in the same transaction; a transition that lost a race or changes nothing return
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -15,6 +16,7 @@ import sqlalchemy as sa
 from costsim_assets.store.status_history import SYSTEM_TENANT, append_status
 from costsim_assets.store.tables import routing_state
 
+LOG = logging.getLogger(__name__)
 ROUTING_ENTITY = ("v2_routing", "costsim_v2")
 
 
@@ -83,3 +85,13 @@ def transition_routing(
         metadata={"revision": values["revision"]},
     )
     return RoutingState(**values)
+
+
+def routing_enabled_fail_safe(engine: sa.Engine) -> bool:
+    """Whether routing lets V2 run; a state that cannot be read means it does not (fail-safe)."""
+    try:
+        with engine.connect() as conn:
+            return read_routing_state(conn).enabled
+    except sa.exc.SQLAlchemyError:
+        LOG.exception("routing state unreadable: V2 does not run (fail-safe)")
+        return False

@@ -79,6 +79,7 @@ schema_errors = sa.Table(
 
 ROUTING_STATES = ("enabled", "disabled")
 V2_STATUSES = ("pending", "ok", "error", "timeout", "schema_error")
+V2_SKIPPED = "skipped"  # V1's half recorded; V2 not run (flag or routing off): not a V2 evaluation
 SANDBOX_SCHEMA = "sandbox"
 
 routing_state = sa.Table(
@@ -159,11 +160,51 @@ provenance = sa.Table(
     sa.Column("v2_cost_cents", sa.Float, nullable=True),
     sa.Column("v2_runtime_ms", sa.Float, nullable=True),
     sa.Column("v2_error", sa.Text, nullable=True),
-    sa.CheckConstraint(_in("v2_status", V2_STATUSES), name="v2_status"),
+    sa.CheckConstraint(_in("v2_status", (*V2_STATUSES, V2_SKIPPED)), name="v2_status"),
     sa.Index("ix_provenance_created_at", "created_at"),
     sa.Index("ix_provenance_tenant_created_at", "tenant_id", "created_at"),
     sa.Index("ix_provenance_input_hash", "input_hash"),
     sa.Index("ix_provenance_v2_status", "v2_status"),
+    sa.Index("ix_provenance_tenant_request", "tenant_id", "request_id", unique=True),
+    schema=SANDBOX_SCHEMA,
+)
+
+OUTCOME_SOURCES = ("api", "replay")
+STEP_STATUSES = ("ok", "error", "timeout", "skipped")
+
+outcomes = sa.Table(
+    "outcomes",
+    metadata,
+    sa.Column("provenance_id", sa.String(36), sa.ForeignKey(provenance.c.id), primary_key=True),
+    sa.Column("tenant_id", sa.String(128), nullable=False),
+    sa.Column("request_id", sa.String(64), nullable=False),
+    sa.Column("received_at", UtcDateTime(), nullable=False),
+    sa.Column("source", sa.String(8), nullable=False),
+    sa.Column("payload_sha256", sa.String(64), nullable=False),
+    sa.CheckConstraint(_in("source", OUTCOME_SOURCES), name="source"),
+    sa.Index("ix_outcomes_tenant_received_at", "tenant_id", "received_at"),
+    schema=SANDBOX_SCHEMA,
+)
+
+outcome_steps = sa.Table(
+    "outcome_steps",
+    metadata,
+    sa.Column("provenance_id", sa.String(36), sa.ForeignKey(outcomes.c.provenance_id), primary_key=True),
+    sa.Column("step_index", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("tenant_id", sa.String(128), nullable=False),
+    sa.Column("skill", sa.String(128), nullable=False),
+    sa.Column("model", sa.String(128), nullable=True),
+    sa.Column("input_tokens", sa.BigInteger, nullable=True),
+    sa.Column("output_tokens", sa.BigInteger, nullable=True),
+    sa.Column("cost_cents", sa.Float, nullable=False),
+    sa.Column("latency_ms", sa.Float, nullable=True),
+    sa.Column("status", sa.String(8), nullable=False),
+    sa.CheckConstraint(_in("status", STEP_STATUSES), name="status"),
+    sa.CheckConstraint(
+        "step_index >= 0 AND cost_cents >= 0 AND (input_tokens IS NULL OR input_tokens >= 0) "
+        "AND (output_tokens IS NULL OR output_tokens >= 0) AND (latency_ms IS NULL OR latency_ms >= 0)",
+        name="non_negative",
+    ),
     schema=SANDBOX_SCHEMA,
 )
 

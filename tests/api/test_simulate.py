@@ -31,12 +31,22 @@ def expected_v1() -> dict:
     return evaluate_v1_plans([validate_plan({**PLAN, "tenant_id": "tenant-a"})])[0].document
 
 
-def test_shadow_off_answers_v1_and_records_nothing(make_client, keys):
+def assert_v1_half_only(row: dict, body: dict) -> None:
+    """V1's half of provenance, with V2 recorded as skipped and nothing of V2's."""
+    assert row["request_id"] == body["request_id"] and row["tenant_id"] == "tenant-a"
+    assert row["v2_status"] == "skipped" and row["v1_version"] == "v1-m5-frozen"
+    assert decompress(row["v1_output_z"]) == body["result"] and len(row["input_hash"]) == 64
+    assert row["v1_cost_cents"] == body["result"]["estimated_cost_cents"] and row["v1_runtime_ms"] > 0
+    assert all(row[c] is None for c in ("v2_version", "v2_output_hash", "v2_output_z", "v2_cost_cents"))
+
+
+def test_flag_off_answers_v1_and_records_v1_provenance(make_client, keys):
     client = make_client(v2_sandbox=False)
     response = client.post("/costsim/simulate", json=PLAN, headers=headers(keys["service"]))
     assert response.status_code == 200
     assert response.json()["result"] == expected_v1() and response.json()["shadow"] == "off"
-    assert provenance_rows(client) == []
+    [row] = provenance_rows(client)
+    assert_v1_half_only(row, response.json())
 
 
 def test_shadow_on_records_provenance_for_both_versions(make_client, keys):
@@ -63,7 +73,8 @@ def test_routing_disabled_stops_the_shadow(make_client, keys):
     )
     body = client.post("/costsim/simulate", json=PLAN, headers=headers(keys["service"])).json()
     assert body["shadow"] == "off" and body["result"] == expected_v1()
-    assert provenance_rows(client) == []
+    [row] = provenance_rows(client)
+    assert_v1_half_only(row, body)
 
 
 def test_v2_raising_never_reaches_the_caller(make_client, keys):
@@ -91,8 +102,9 @@ def test_slow_v2_is_a_timeout_and_does_not_delay_v1(make_client, keys):
     assert row["v2_status"] == "timeout" and "budget 100 ms" in row["v2_error"]
 
 
-def test_schema_error_is_structured_counted_and_kept(make_client, keys):
-    client = make_client()
+@pytest.mark.parametrize("flag", [True, False])
+def test_schema_error_is_structured_counted_and_kept(make_client, keys, flag):
+    client = make_client(v2_sandbox=flag)
     bad = {"steps": [{"skill": "", "params": {"timeout": -1}}], "budget_cents": -5}
     response = client.post("/costsim/simulate", json=bad, headers=headers(keys["service"]))
     assert response.status_code == 422
@@ -107,6 +119,23 @@ def test_schema_error_is_structured_counted_and_kept(make_client, keys):
         assert conn.execute(sa.select(sa.func.count()).select_from(schema_errors)).scalar() == 3
     [row] = provenance_rows(client)
     assert row["v2_status"] == "schema_error" and row["input_hash"] is None
+    assert row["tenant_id"] == "tenant-a" and row["request_id"] == error_request_id(client)
+
+
+def error_request_id(client) -> str:
+    with client.app.state.services.engine.connect() as conn:
+        return conn.execute(sa.select(schema_errors.c.record_id).limit(1)).scalar_one()
+
+
+@pytest.mark.parametrize("named", [["a list"], "t" * 129])
+def test_an_unusable_tenant_is_a_schema_error_filed_under_the_key(make_client, keys, named):
+    client = make_client(v2_sandbox=False)
+    response = client.post(
+        "/costsim/simulate", json={**PLAN, "tenant_id": named}, headers=headers(keys["admin"])
+    )
+    assert response.status_code == 422 and response.json()["error"]["details"][0]["path"] == "tenant_id"
+    [row] = provenance_rows(client)
+    assert row["v2_status"] == "schema_error" and row["tenant_id"] == "tenant-a"
 
 
 @pytest.mark.parametrize(

@@ -48,6 +48,7 @@ def fixed_rows() -> list[dict]:
         row(60, 12.0, None, "error"),
         row(61, 15.0, None, "timeout"),
         row(62, None, None, "schema_error"),
+        row(63, 14.0, None, "skipped"),
     ]
     return rows
 
@@ -65,13 +66,13 @@ def test_summary_is_the_statistics_module_on_the_same_pairs():
     ).to_dict()
     assert {k: summary[k] for k in expected} == expected
     assert summary["status"] == "ok" and summary["n_pairs"] == 60 and summary["n_evaluations"] == 62
-    assert summary["n_rows"] == 63 and summary["n_schema_errors"] == 1
-    assert summary["fail_ratio"] == pytest.approx(2 / 62)
+    assert summary["n_rows"] == 64 and summary["n_schema_errors"] == 1 and summary["n_v2_skipped"] == 1
+    assert summary["fail_ratio"] == pytest.approx(2 / 62)  # V2 skipped is not V2 failing
 
 
-def test_pairs_exclude_schema_errors_and_mark_failures_unmatched():
+def test_pairs_exclude_schema_errors_and_skipped_v2_and_mark_failures_unmatched():
     frame = pair_rows(fixed_rows(), REL, ABS)
-    assert len(frame) == 62 and "schema_error" not in set(frame["v2_status"])
+    assert len(frame) == 62 and not {"schema_error", "skipped"} & set(frame["v2_status"])
     ok = frame[frame["v2_status"] == "ok"]
     assert np.allclose(ok["difference"], ok["v2_cost_cents"] - ok["v1_cost_cents"])
     expected = np.abs(ok["difference"]) <= ABS + REL * np.abs(ok["v1_cost_cents"])

@@ -133,7 +133,7 @@ def test_missing_or_wrong_source_names_the_setting(tmp_path):
     ],
 )
 def test_a_trace_not_in_the_azure_format_is_refused(text):
-    with pytest.raises(HistoricalSourceError, match="Azure-format"):
+    with pytest.raises(HistoricalSourceError, match="Azure.format"):
         parse_trace(text.encode())
 
 
