@@ -102,6 +102,15 @@ def input_hashes(batch: PlanBatch) -> list[str]:
     return _segment_hashes(INPUT_SCHEMA, plans, steps, batch.step_offsets)
 
 
+def _distribution_columns(output: SimulationOutput) -> dict[str, np.ndarray]:
+    """V2's per-step output-token distribution and coverage; nothing for a version without one
+    (V1), whose records then stay as short as before: the version digest tells the layouts apart."""
+    if output.steps is None:
+        return {}
+    tokens = {f"tokens_{name}": output.steps.output_tokens[name] for name in TOKEN_FIELDS}
+    return {**tokens, "coverage": output.steps.calibration["coverage"]}
+
+
 def output_hashes(output: SimulationOutput) -> list[str]:
     """Hex BLAKE2b-256 of each plan's deterministic output under this model version."""
     n_plans = len(output.status)
@@ -118,19 +127,12 @@ def output_hashes(output: SimulationOutput) -> list[str]:
             **intervals,
         }
     )
-    n_steps = len(output.step_cost_cents)
-    tokens = {
-        f"tokens_{name}": output.steps.output_tokens[name] if output.steps else np.full(n_steps, np.nan)
-        for name in TOKEN_FIELDS
-    }
-    coverage = output.steps.calibration["coverage"] if output.steps else np.full(n_steps, np.nan)
     steps = _records(
         {
             "cost": output.step_cost_cents,
             "latency": output.step_latency_ms,
             "p": output.step_failure_p,
-            **tokens,
-            "coverage": coverage,
+            **_distribution_columns(output),
         }
     )
     return _segment_hashes(OUTPUT_SCHEMA, plans, steps, output.step_offsets)
