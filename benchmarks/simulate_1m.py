@@ -19,12 +19,14 @@ from costsim_assets.simulator.batch import FEATURES, PlanBatch
 from costsim_assets.simulator.hashing import input_hashes, output_hashes
 from costsim_assets.simulator.skills import KNOWN_SKILLS, SKILL_CODES
 from costsim_assets.simulator.v1 import V1_TABLE, V1_UNKNOWN, evaluate_v1
-from costsim_assets.simulator.v2 import Z_80, evaluate_v2
+from costsim_assets.simulator.v2 import evaluate_v2
 from costsim_assets.simulator.v2_model import NETWORK_SKILLS, V2Model, load_v2_model
+from costsim_assets.simulator.v2_segments import PROMPT_BIN_EDGES, candidate_keys, first_present
 from costsim_assets.statistics.divergence import divergence_summary
 
 SKILLS = (*KNOWN_SKILLS, "mystery_skill")
 MODELS = ("gpt-4o", "gpt-4o-mini", "claude-sonnet-4")
+TENANTS = tuple(f"tenant-{i:02d}" for i in range(20))
 
 
 def single_step_batch(n: int, seed: int = 1) -> PlanBatch:
@@ -51,6 +53,8 @@ def single_step_batch(n: int, seed: int = 1) -> PlanBatch:
         step_model_id=np.where(is_llm, rng.integers(0, len(MODELS), n), -1),
         model_names=MODELS,
         features=features,
+        tenant_names=TENANTS,
+        plan_tenant_id=rng.integers(0, len(TENANTS), n),
     )
 
 
@@ -72,13 +76,17 @@ def _v1_plan(skill: str, f: dict, budget: float) -> tuple[float, float, float, s
     return cost, latency, p, status
 
 
-def _v2_plan(skill: str, f: dict, model_name: str | None, m: V2Model) -> tuple[float, float, float, float]:
+def _v2_plan(
+    skill: str, f: dict, model_name: str | None, tenant: str, m: V2Model
+) -> tuple[float, float, float, float]:
     code = SKILL_CODES.get(skill, len(KNOWN_SKILLS))
     if skill == "llm_invoke":
         tokens = f["prompt_tokens"] if f["prompt_tokens"] == f["prompt_tokens"] else m.default_prompt_tokens
-        b = min(max(bisect.bisect_right(m.context_edges.tolist(), tokens) - 1, 0), len(m.output_mean) - 1)
-        price_in, price_out = m.prices.cents_per_token(model_name or m.prices.default_model)
-        out_mean, out_high = m.output_mean[b], m.output_high[b]
+        name = model_name or m.prices.default_model
+        b = min(max(bisect.bisect_right(PROMPT_BIN_EDGES, tokens) - 1, 0), len(PROMPT_BIN_EDGES) - 1)
+        segment = first_present(candidate_keys(tenant, name, b), m.segments.index)
+        out_mean, out_high = m.segments.stats["mean"][segment], m.segments.stats["high"][segment]
+        price_in, price_out = m.prices.cents_per_token(name)
         c0, c1, c2 = m.llm_latency_coef
         return (
             tokens * price_in + out_mean * price_out,
@@ -97,7 +105,7 @@ def _v2_plan(skill: str, f: dict, model_name: str | None, m: V2Model) -> tuple[f
     if code in (*NETWORK_SKILLS, SKILL_CODES["shell_lite"]) and f["timeout_s"] == f["timeout_s"]:
         latency = min(latency, f["timeout_s"] * 1000)
     cost = float(m.skill_cost_cents[code])
-    return cost, cost, latency * np.exp(Z_80 * m.latency_log_sigma[code]), float(m.failure_p[code])
+    return cost, cost, latency * m.latency_factors[code, 1], float(m.failure_p[code])
 
 
 def per_plan_loop(batch: PlanBatch, model: V2Model, n: int) -> tuple[list[float], list[float]]:
@@ -109,8 +117,9 @@ def per_plan_loop(batch: PlanBatch, model: V2Model, n: int) -> tuple[list[float]
         f = {name: columns[name][i] for name in FEATURES}
         model_id = batch.step_model_id[i]
         model_name = batch.model_names[model_id] if model_id >= 0 else None
+        tenant = batch.tenant_names[batch.plan_tenant_id[i]]
         v1 = _v1_plan(skill, f, batch.budget_cents[i])
-        v2 = _v2_plan(skill, f, model_name, model)
+        v2 = _v2_plan(skill, f, model_name, tenant, model)
         hashlib.sha256(
             json.dumps({"skill": skill, "model": model_name, **f}, sort_keys=True).encode()
         ).hexdigest()

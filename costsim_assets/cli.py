@@ -1,10 +1,11 @@
 """`costsim`: the console command (API server, key creation, the manual kill switch, history
-verification)."""
+verification, evaluating V2 on a trace)."""
 
 from __future__ import annotations
 
 import argparse
 import getpass
+import json
 import os
 import sys
 from collections.abc import Sequence
@@ -78,6 +79,27 @@ def _verify_history(args: argparse.Namespace) -> int:
     return 1
 
 
+def _evaluate_trace(args: argparse.Namespace) -> int:
+    from costsim_assets.simulator.v2_model import load_v2_model
+    from costsim_assets.validation.thresholds import load_thresholds
+    from costsim_assets.validation.trace_eval import (
+        TraceEvaluationError,
+        evaluate_trace,
+        read_checked_trace,
+        summary_text,
+    )
+
+    try:
+        trace, digest = read_checked_trace(args.source, args.sha256)
+        model = load_v2_model(args.model)
+    except (TraceEvaluationError, OSError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    result = evaluate_trace(trace, digest, model, load_thresholds(args.thresholds))
+    print(json.dumps(result, sort_keys=True, allow_nan=False) if args.json else summary_text(result))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="costsim", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -101,6 +123,18 @@ def build_parser() -> argparse.ArgumentParser:
     source.add_argument("--file", help="a .csv or .jsonl export (default: the table, COSTSIM_DATABASE_URL)")
     source.add_argument("--tenant", help="verify only this tenant's chain in the table")
     verify.set_defaults(run=_verify_history)
+    evaluate = sub.add_parser(
+        "evaluate-trace",
+        help="score the V2 artifact and the naive baselines on an Azure-format trace (exit 2 on bad input)",
+    )
+    evaluate.add_argument(
+        "--source", required=True, help="CSV with TIMESTAMP, ContextTokens, GeneratedTokens"
+    )
+    evaluate.add_argument("--sha256", required=True, help="expected sha256 of the file")
+    evaluate.add_argument("--model", help="a V2 artifact file (default: the packaged champion)")
+    evaluate.add_argument("--thresholds", help="a validation thresholds YAML (default: the packaged one)")
+    evaluate.add_argument("--json", action="store_true", help="print one JSON object")
+    evaluate.set_defaults(run=_evaluate_trace)
     return parser
 
 

@@ -22,6 +22,9 @@ from costsim_assets.reports.divergence import REPORT_SUBDIR
 DATABASE_URL = "COSTSIM_DATABASE_URL"  # sqlite:///... or postgresql+psycopg2://...
 ARTIFACT_ROOT = "COSTSIM_ARTIFACT_ROOT"  # directory for datasets, outputs and reports
 HISTORICAL_SOURCE = "COSTSIM_HISTORICAL_SOURCE"  # path or URL of the Azure trace CSV
+# expected sha256 of that trace; read by ReferenceDataResource at run time through dg.EnvVar, with
+# the code trace's checksum as the default (unset is fine: no deployment has to carry it)
+HISTORICAL_SHA256 = "COSTSIM_HISTORICAL_SHA256"
 REPLAY_SOURCE = "COSTSIM_REPLAY_SOURCE"  # trace the daily replay reads; empty: the historical dataset
 REPLAY_SHA256 = "COSTSIM_REPLAY_SHA256"  # its expected sha256; empty: the historical trace's
 ANONYMIZATION_SALT = "COSTSIM_ANONYMIZATION_SALT"  # secret salt for historical identifiers

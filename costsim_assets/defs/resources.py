@@ -8,7 +8,7 @@ from pathlib import Path
 import dagster as dg
 import sqlalchemy as sa
 
-from costsim_assets.reference_data.historical import TRACE_SHA256, read_trace_bytes
+from costsim_assets.reference_data.historical import SHA256_SETTING, TRACE_SHA256, read_trace_bytes
 from costsim_assets.reports.divergence import LINK_TTL_S, signed_report_url
 from costsim_assets.security.signing import parse_signing_keys
 from costsim_assets.store.engine import make_engine, make_sandbox_engine, upgrade_to_head
@@ -56,8 +56,23 @@ class ArtifactStoreResource(dg.ConfigurableResource):
     def dataset_file(self, name: str) -> Path:
         return self.path("datasets", name, f"{name}.parquet")
 
+    def dataset_steps_file(self, name: str) -> Path:
+        """Step-level ground truth (tokens, cost, latency, status per step) of a dataset."""
+        return self.path("datasets", name, f"{name}_steps.parquet")
+
     def outputs_file(self, name: str, version: str) -> Path:
         return self.path("outputs", name, f"{name}_{version}.parquet")
+
+    def step_predictions_file(self, name: str) -> Path:
+        """V2's per-LLM-step output-token predictions (with the naive baselines') on a dataset."""
+        return self.path("outputs", name, f"{name}_v2_steps.parquet")
+
+    def metrics_file(self, name: str) -> Path:
+        return self.path("validation", f"{name}_metrics.json")
+
+    def model_file(self) -> Path:
+        """The V2 artifact the models/v2_model asset materialized last (what simulations use)."""
+        return self.path("models", "v2_model.json")
 
     def report_file(self, stem: str, suffix: str) -> Path:
         return self.path("reports", f"{stem}.{suffix}")
@@ -67,24 +82,34 @@ REPLAY_SETTINGS = "COSTSIM_REPLAY_SOURCE and COSTSIM_REPLAY_SHA256"
 
 
 class ReferenceDataResource(dg.ConfigurableResource):
-    """Where the real trace lives, the anonymization salt, the verdict thresholds file, and the
-    trace the traffic replay reads (empty: the historical dataset; its sha256 empty: the historical
-    trace's checksum)."""
+    """Where the real trace lives (and its expected sha256), the anonymization salt, the verdict
+    thresholds file, and the trace the traffic replay reads (empty: the historical dataset; its
+    sha256 empty: the historical trace's checksum).
+
+    `historical_sha256` empty means COSTSIM_HISTORICAL_SHA256 read at run time, and the code
+    trace's checksum when that is unset too, so validating against your own trace is one setting.
+    """
 
     historical_source: str
     anonymization_salt: str
     thresholds_file: str = ""
+    historical_sha256: str = ""
     replay_source: str = ""
     replay_sha256: str = ""
 
+    def expected_sha256(self) -> str:
+        return self.historical_sha256 or dg.EnvVar(SHA256_SETTING).get_value(TRACE_SHA256) or TRACE_SHA256
+
     def trace_bytes(self) -> bytes:
-        return read_trace_bytes(self.historical_source)
+        return read_trace_bytes(self.historical_source, self.expected_sha256())
 
     def replay_trace_bytes(self) -> bytes | None:
         """The replay's own trace, sha256-verified; None when the replay uses the historical dataset."""
         if not self.replay_source:
             return None
-        return read_trace_bytes(self.replay_source, self.replay_sha256 or TRACE_SHA256, REPLAY_SETTINGS)
+        return read_trace_bytes(
+            self.replay_source, self.replay_sha256 or self.expected_sha256(), REPLAY_SETTINGS
+        )
 
     def thresholds(self) -> Thresholds:
         return load_thresholds(self.thresholds_file or None)

@@ -2,7 +2,12 @@
 
 Source: Azure Public Dataset, AzureLLMInferenceTrace_code.csv (Patel et al., "Splitwise", ISCA
 2024), licensed CC-BY-4.0. Each request becomes one llm_invoke plan with its real context tokens;
-ground truth is its real generated tokens priced by the price table.
+ground truth is its real generated tokens priced by the price table. The trace has no latency, so
+the dataset has no duration truth (latency is modelled, never validated, on this data).
+
+Split by time: the earliest 70 % of requests are `train` (V2's bootstrap fit and calibration
+windows), the later 30 % `heldout` (what V2 is judged on, and the pool the execution model draws
+synthetic output lengths from).
 """
 
 from __future__ import annotations
@@ -16,11 +21,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from costsim_assets.reference_data.execution_model import (
-    LLM_BASE_MS,
-    LLM_DECODE_MS_PER_TOKEN,
-    LLM_PREFILL_MS_PER_TOKEN,
-)
 from costsim_assets.simulator.prices import PriceTable
 
 TRACE_SHA256 = "54e9a6d2a4bd06ba1e060304b900abbc74cbea53de96506e60fe5bb4f2277fb6"
@@ -32,10 +32,12 @@ ATTRIBUTION = (
     "(Patel et al., Splitwise, ISCA 2024), CC-BY-4.0."
 )
 SOURCE_SETTING = "COSTSIM_HISTORICAL_SOURCE"
+SHA256_SETTING = "COSTSIM_HISTORICAL_SHA256"
+HISTORICAL_SETTINGS = f"{SOURCE_SETTING} and {SHA256_SETTING}"
+TRACE_COLUMNS = ("TIMESTAMP", "ContextTokens", "GeneratedTokens")
 HISTORICAL_MODEL = "gpt-4o"
 TENANTS = 8
-TRAIN_SHARE_OF_TEN = 7
-HISTORICAL_SEED = 505
+TRAIN_SHARE = 0.7
 
 
 class HistoricalSourceError(RuntimeError):
@@ -43,9 +45,10 @@ class HistoricalSourceError(RuntimeError):
 
 
 def read_trace_bytes(
-    source: str, expected_sha256: str = TRACE_SHA256, setting: str = SOURCE_SETTING
+    source: str, expected_sha256: str = TRACE_SHA256, setting: str = HISTORICAL_SETTINGS
 ) -> bytes:
-    """Read a trace from a path or an http(s) URL and verify its sha256 (errors name `setting`)."""
+    """Read a trace from a path or an http(s) URL and verify its sha256 (configurable, so anyone can
+    validate against their own traffic in the same format); errors name `setting`."""
     try:
         if source.startswith(("http://", "https://")):
             with urllib.request.urlopen(source, timeout=30) as response:  # noqa: S310 - configured URL
@@ -57,21 +60,48 @@ def read_trace_bytes(
             f"trace not readable at {source!r} ({error}); set {setting} to a local copy or a reachable URL"
         ) from error
     digest = hashlib.sha256(data).hexdigest()
-    if digest != expected_sha256:
+    if digest != expected_sha256.strip().lower():
         raise HistoricalSourceError(
             f"trace at {source!r} has sha256 {digest}, expected {expected_sha256}; check {setting}"
         )
     return data
 
 
+def _checked_columns(trace: pd.DataFrame) -> pd.DataFrame:
+    missing = [c for c in TRACE_COLUMNS if c not in trace]
+    if missing:
+        raise HistoricalSourceError(f"the trace lacks the Azure-format column(s) {', '.join(missing)}")
+    return trace
+
+
 def parse_trace(data: bytes) -> pd.DataFrame:
-    """TIMESTAMP, ContextTokens, GeneratedTokens (CRLF, no trailing newline)."""
-    return pd.read_csv(io.BytesIO(data), dtype={"TIMESTAMP": str})
+    """TIMESTAMP, ContextTokens, GeneratedTokens (the Azure format), sorted by time (stable).
+
+    Anything else is refused with one message: missing columns, unparsable times or token counts,
+    negative counts, no rows.
+    """
+    try:
+        trace = _checked_columns(pd.read_csv(io.BytesIO(data), dtype={"TIMESTAMP": str}))
+        times = pd.to_datetime(trace["TIMESTAMP"], utc=True)
+        tokens = trace[list(TRACE_COLUMNS[1:])].apply(pd.to_numeric, errors="raise")
+    except (ValueError, pd.errors.ParserError) as error:
+        raise HistoricalSourceError(f"not a trace in the Azure format: {error}") from error
+    if trace.empty or tokens.isna().any(axis=None):
+        raise HistoricalSourceError("not a trace in the Azure format: no rows, or missing token counts")
+    if (tokens < 0).any(axis=None):
+        raise HistoricalSourceError("not a trace in the Azure format: negative token counts")
+    order = np.argsort(times.to_numpy(), kind="stable")
+    return trace.iloc[order].reset_index(drop=True)
 
 
-def is_training_row(row_number: np.ndarray) -> np.ndarray:
-    """Deterministic 70/30 split by position; V2 fits on train, is judged on held-out."""
-    return row_number % 10 < TRAIN_SHARE_OF_TEN
+def train_rows(n_rows: int) -> int:
+    """How many of the earliest rows are training rows (the first 70 %)."""
+    return int(n_rows * TRAIN_SHARE)
+
+
+def is_training_row(n_rows: int) -> np.ndarray:
+    """Time-ordered split of a time-sorted trace: the earliest 70 % train, the rest held out."""
+    return np.arange(n_rows) < train_rows(n_rows)
 
 
 def _salted(salt: str, text: str) -> str:
@@ -89,7 +119,7 @@ def anonymize(trace: pd.DataFrame, salt: str) -> pd.DataFrame:
             "ts": pd.to_datetime(trace["TIMESTAMP"], utc=True).dt.floor("h"),
             "context_tokens": trace["ContextTokens"].astype(np.int64),
             "generated_tokens": trace["GeneratedTokens"].astype(np.int64),
-            "split": np.where(is_training_row(np.arange(len(trace))), "train", "heldout"),
+            "split": np.where(is_training_row(len(trace)), "train", "heldout"),
         }
     )
     assert_anonymized(frame, trace)
@@ -106,12 +136,10 @@ def assert_anonymized(frame: pd.DataFrame, trace: pd.DataFrame) -> None:
 
 
 def historical_records(anonymized: pd.DataFrame, prices: PriceTable) -> pd.DataFrame:
-    """Plans, ground-truth cost (real tokens x list price) and execution-model latency."""
-    rng = np.random.default_rng(HISTORICAL_SEED)
+    """Plans and ground-truth cost (real tokens x list price); no duration truth (none was measured)."""
     price_in, price_out = prices.cents_per_token(HISTORICAL_MODEL)
     context = anonymized["context_tokens"].to_numpy(np.float64)
     generated = anonymized["generated_tokens"].to_numpy(np.float64)
-    median_ms = LLM_BASE_MS + LLM_PREFILL_MS_PER_TOKEN * context + LLM_DECODE_MS_PER_TOKEN * generated
     frame = anonymized.copy()
     frame["region"] = "azure"
     frame["plan"] = [
@@ -126,6 +154,6 @@ def historical_records(anonymized: pd.DataFrame, prices: PriceTable) -> pd.DataF
     ]
     frame["noise"] = ""
     frame["actual_cost_cents"] = context * price_in + generated * price_out
-    frame["actual_duration_ms"] = median_ms * rng.lognormal(0.0, 0.2, len(frame))
+    frame["actual_duration_ms"] = np.nan
     frame["actual_failed"] = False
     return frame

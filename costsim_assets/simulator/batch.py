@@ -67,6 +67,8 @@ class PlanBatch:
     step_model_id: np.ndarray
     model_names: tuple[str, ...]
     features: dict[str, np.ndarray]
+    tenant_names: tuple[str, ...]
+    plan_tenant_id: np.ndarray
 
     @property
     def n_plans(self) -> int:
@@ -88,6 +90,10 @@ class PlanBatch:
     def feature(self, name: str) -> np.ndarray:
         return self.features[name]
 
+    @property
+    def step_tenant_id(self) -> np.ndarray:
+        return self.plan_tenant_id[self.step_plan_index]
+
     def step_skill_name(self, step: int) -> str:
         return self.skill_names[self.step_skill_id[step]]
 
@@ -98,6 +104,49 @@ class PlanBatch:
         for plan in plans:
             builder.add(plan)
         return builder.build()
+
+    @classmethod
+    def from_llm_calls(
+        cls,
+        tenant_ids: Sequence[str | None],
+        models: Sequence[str],
+        prompt_tokens: np.ndarray,
+        budget_cents: float = 1e9,
+    ) -> PlanBatch:
+        """One single-step llm_invoke plan per call, built straight into columns (no per-plan loop).
+
+        For scoring observed calls (a trace, realized outcomes): tenant None means unknown.
+        """
+        n = len(prompt_tokens)
+        tenant_names, tenant_ids_array = _intern_column(tenant_ids)
+        model_names, model_ids = _intern_column(models)
+        features = {name: np.full(n, np.nan) for name in FEATURES}
+        features["prompt_tokens"] = np.asarray(prompt_tokens, dtype=np.float64)
+        return cls(
+            budget_cents=np.full(n, float(budget_cents)),
+            risk_threshold=np.full(n, 1.0),
+            allowed_key=np.full(n, -1, dtype=np.int64),
+            allowed_sets=(),
+            step_offsets=np.arange(n + 1, dtype=np.int64),
+            skill_names=("llm_invoke",),
+            step_skill_id=np.zeros(n, dtype=np.int64),
+            step_permitted=np.ones(n, dtype=bool),
+            step_model_id=model_ids,
+            model_names=model_names,
+            features=features,
+            tenant_names=tenant_names,
+            plan_tenant_id=tenant_ids_array,
+        )
+
+
+def _intern_column(values: Sequence[str | None]) -> tuple[tuple[str, ...], np.ndarray]:
+    """(distinct names, id per row), -1 where the value is missing (None or empty)."""
+    text = np.array([v if isinstance(v, str) else "" for v in values], dtype=str)
+    names, ids = np.unique(text, return_inverse=True)
+    ids = ids.astype(np.int64).ravel()
+    if len(names) and names[0] == "":  # the empty string sorts first
+        return tuple(names[1:].tolist()), ids - 1
+    return tuple(names.tolist()), ids
 
 
 class _Interner:
@@ -123,12 +172,15 @@ class _BatchBuilder:
         self.permitted: list[bool] = []
         self.model_ids: list[int] = []
         self.rows: list[tuple[float, ...]] = []
+        self.tenant_ids: list[int] = []
         self.skills = _Interner()
         self.models = _Interner()
         self.allowed = _Interner()
+        self.tenants = _Interner()
 
     def add(self, plan: Plan) -> None:
         self.budgets.append(plan.budget_cents)
+        self.tenant_ids.append(self.tenants(plan.tenant_id))
         self.risks.append(plan.risk_threshold)
         allowed = plan.allowed_skills
         self.allowed_keys.append(-1 if allowed is None else self.allowed(tuple(sorted(allowed))))
@@ -154,4 +206,6 @@ class _BatchBuilder:
             step_model_id=np.array(self.model_ids, dtype=np.int64),
             model_names=self.models.table(),
             features={name: np.ascontiguousarray(table[:, i]) for i, name in enumerate(FEATURES)},
+            tenant_names=self.tenants.table(),
+            plan_tenant_id=np.array(self.tenant_ids, dtype=np.int64),
         )

@@ -1,9 +1,10 @@
 """Canonical input and output hashes, computed over fixed binary layouts of whole batches.
 
-Input hash: the normalized plan, i.e. every field that can change an output (budget, risk
-threshold, allowed skills, each step's skill name, model and numeric features) and nothing that
-cannot (tenant, prompt text beyond its length). Output hash: the deterministic outputs only
-(never timings), rounded to 1e-9 so it is stable across processes and BLAS builds.
+Input hash: the normalized plan, i.e. every field that can change an output (tenant, since V2's
+output-token segments depend on it; budget, risk threshold, allowed skills, each step's skill name,
+model and numeric features) and nothing that cannot (prompt text beyond its length). Output hash:
+the deterministic outputs only (never timings), including V2's per-step output-token distribution,
+rounded to 1e-9 so it is stable across processes and BLAS builds.
 
 The digest is BLAKE2b-256 (64 hex characters): as collision-resistant as SHA-256 and, per small
 record, about 2.5x cheaper to call from Python here, which matters at three hashes per plan.
@@ -18,10 +19,10 @@ from operator import methodcaller
 import numpy as np
 
 from costsim_assets.simulator.batch import FEATURES, PlanBatch
-from costsim_assets.simulator.output import INTERVAL_FIELDS, SimulationOutput
+from costsim_assets.simulator.output import INTERVAL_FIELDS, TOKEN_FIELDS, SimulationOutput
 
-INPUT_SCHEMA = b"costsim-input/1"
-OUTPUT_SCHEMA = b"costsim-output/1"
+INPUT_SCHEMA = b"costsim-input/2"
+OUTPUT_SCHEMA = b"costsim-output/2"
 DECIMALS = 9
 _NO_NAME = b"\0" * 16
 
@@ -80,10 +81,11 @@ def _segment_hashes(prefix: bytes, plans: np.ndarray, steps: np.ndarray, offsets
 
 
 def input_hashes(batch: PlanBatch) -> list[str]:
-    """Hex sha256 of each plan's normalized content."""
+    """Hex BLAKE2b-256 of each plan's normalized content (tenant included)."""
     allowed = _digests(tuple("\x1f".join(s) for s in batch.allowed_sets), batch.allowed_key)
     plans = _records(
         {
+            "tenant": _digests(batch.tenant_names, batch.plan_tenant_id),
             "budget": batch.budget_cents,
             "risk": batch.risk_threshold,
             "allowed": allowed,
@@ -100,8 +102,17 @@ def input_hashes(batch: PlanBatch) -> list[str]:
     return _segment_hashes(INPUT_SCHEMA, plans, steps, batch.step_offsets)
 
 
+def _distribution_columns(output: SimulationOutput) -> dict[str, np.ndarray]:
+    """V2's per-step output-token distribution and coverage; nothing for a version without one
+    (V1), whose records then stay as short as before: the version digest tells the layouts apart."""
+    if output.steps is None:
+        return {}
+    tokens = {f"tokens_{name}": output.steps.output_tokens[name] for name in TOKEN_FIELDS}
+    return {**tokens, "coverage": output.steps.calibration["coverage"]}
+
+
 def output_hashes(output: SimulationOutput) -> list[str]:
-    """Hex sha256 of each plan's deterministic output under this model version."""
+    """Hex BLAKE2b-256 of each plan's deterministic output under this model version."""
     n_plans = len(output.status)
     version = np.full(n_plans, name_digest(output.version), dtype="V16")
     intervals = {name: output.intervals.get(name, np.full(n_plans, np.nan)) for name in INTERVAL_FIELDS}
@@ -117,6 +128,11 @@ def output_hashes(output: SimulationOutput) -> list[str]:
         }
     )
     steps = _records(
-        {"cost": output.step_cost_cents, "latency": output.step_latency_ms, "p": output.step_failure_p}
+        {
+            "cost": output.step_cost_cents,
+            "latency": output.step_latency_ms,
+            "p": output.step_failure_p,
+            **_distribution_columns(output),
+        }
     )
     return _segment_hashes(OUTPUT_SCHEMA, plans, steps, output.step_offsets)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,7 +26,49 @@ RISK_TYPES: dict[str, str] = {
     "unknown": "unknown",
 }
 REPORTED_RISK_ABOVE = 0.05
-INTERVAL_FIELDS = ("cost_low_cents", "cost_high_cents", "duration_low_ms", "duration_high_ms", "confidence")
+INTERVAL_FIELDS = (
+    "median_cost_cents",
+    "cost_low_cents",
+    "cost_high_cents",
+    "duration_low_ms",
+    "duration_high_ms",
+    "confidence",
+)
+TOKEN_FIELDS = ("expected", "p50", "low", "high")
+CALIBRATION_FIELDS = ("coverage", "share_below_low", "share_above_high", "share_above_p50")
+STEP_COST_FIELDS = ("median_cost_cents", "cost_low_cents", "cost_high_cents")
+
+
+def _optional(value: float) -> float | None:
+    """JSON-ready: NaN (nothing to report, e.g. confidence of a plan without LLM steps) -> None."""
+    return None if math.isnan(value) else float(value)
+
+
+@dataclass(frozen=True)
+class StepPredictions:
+    """V2's output-token distribution per step; NaN (and segment -1) on steps that are not LLM calls.
+
+    `calibration` is the segment's record on its calibration window (coverage of the interval,
+    shares below low / above high / above the median), which is what `confidence` reports.
+    """
+
+    segment: np.ndarray
+    segment_names: tuple[str, ...]
+    input_tokens: np.ndarray
+    output_tokens: dict[str, np.ndarray]
+    calibration: dict[str, np.ndarray]
+    cost: dict[str, np.ndarray]
+
+    def document(self, step: int) -> dict[str, Any]:
+        """The prediction fields of one step's document (empty for a step without a segment)."""
+        if self.segment[step] < 0:
+            return {}
+        return {
+            "segment": self.segment_names[self.segment[step]],
+            "output_tokens": {k: float(v[step]) for k, v in self.output_tokens.items()},
+            "calibration": {k: float(v[step]) for k, v in self.calibration.items()},
+            **{k: float(self.cost[k][step]) for k in STEP_COST_FIELDS},
+        }
 
 
 @dataclass(frozen=True)
@@ -44,6 +87,7 @@ class SimulationOutput:
     step_failure_p: np.ndarray
     intervals: dict[str, np.ndarray] = field(default_factory=dict)
     whole_cents: bool = False
+    steps: StepPredictions | None = None
 
     @property
     def feasible(self) -> np.ndarray:
@@ -81,7 +125,7 @@ class SimulationOutput:
             ),
         }
         for name, values in self.intervals.items():
-            result[name] = float(values[index])
+            result[name] = _optional(float(values[index]))
         for step in steps:
             del step["known"]
         return result
@@ -102,6 +146,7 @@ def _step_documents(output: SimulationOutput, batch: PlanBatch, index: int, mone
                 "failure_probability": float(output.step_failure_p[step]),
                 "risk_type": RISK_TYPES[label],
                 "known": bool(codes[step] != UNKNOWN_CODE),
+                **(output.steps.document(step) if output.steps is not None else {}),
             }
         )
     return documents

@@ -7,6 +7,8 @@ import numpy as np
 
 def _reduce(ufunc: np.ufunc, values: np.ndarray, offsets: np.ndarray, identity: float) -> np.ndarray:
     counts = np.diff(offsets)
+    if len(counts) == len(values) and (counts == 1).all():
+        return values.astype(np.float64)  # one step per plan: the reduction is the values themselves
     result = np.full(len(counts), identity, dtype=np.float64)
     non_empty = counts > 0
     if values.size:
@@ -23,6 +25,12 @@ def segment_sum(values: np.ndarray, offsets: np.ndarray) -> np.ndarray:
 def segment_product(values: np.ndarray, offsets: np.ndarray) -> np.ndarray:
     """Product per plan, in step order; an empty plan's product is 1."""
     return _reduce(np.multiply, values, offsets, 1.0)
+
+
+def segment_min(values: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """Smallest non-NaN value per plan; NaN for a plan with none (nothing to take the minimum of)."""
+    lowest = _reduce(np.minimum, np.where(np.isnan(values), np.inf, values), offsets, np.inf)
+    return np.where(np.isinf(lowest), np.nan, lowest)
 
 
 def segment_any(flags: np.ndarray, offsets: np.ndarray) -> np.ndarray:

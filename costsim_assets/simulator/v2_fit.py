@@ -1,146 +1,104 @@
-"""Fitting the V2 artifact from observations: pure numpy, no I/O.
+"""The numeric pieces of fitting V2 (pure numpy; the observation frame lives in `training/`).
 
-Output lengths come from real traffic (per context-size bin: mean and an 80 % interval); latency
-and failure rates are least-squares / frequency fits on observed steps. Held-out rows measure what
-the interval means (its empirical coverage), which V2 then reports as its confidence.
+Output tokens, per segment: median, mean and a quantile grid from the fit window; an interval by
+split-conformal prediction on the later calibration window; and what that interval and median
+really did on the calibration window (coverage, misses below and above, share above the median),
+which V2 reports per request as its confidence.
+
+Split-conformal, written out in numpy rather than via MAPIE or crepes: the base predictor is a
+constant per segment, and for a constant the conformal interval reduces exactly to two order
+statistics of the segment's calibration outputs, lower = the floor((n + 1) a/2)-th smallest and
+upper = the ceil((n + 1)(1 - a/2))-th smallest (a = 1 - nominal). Each side then misses with
+probability at most a/2 on exchangeable data, so coverage >= nominal. Integer outputs with many
+ties need no special care: the bounds are observed values, the inclusive test `low <= y <= high`
+only over-covers on ties, and the calibration statistics measure exactly that. A library would add
+a dependency and an estimator wrapper around these two lines.
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-from costsim_assets.simulator.batch import PlanBatch
-from costsim_assets.simulator.prices import PriceTable
-from costsim_assets.simulator.skills import ALL_SKILL_LABELS, SKILL_CODES
-from costsim_assets.simulator.v2_model import ARTIFACT_SCHEMA, LATENCY_DESIGN, latency_design, model_version
-
-CONTEXT_EDGES = (0.0, 64.0, 128.0, 256.0, 512.0, 1024.0, 2048.0, 4096.0, 8192.0)
-MIN_BIN_COUNT = 30
-INTERVAL_PERCENTILES = (10.0, 90.0)
-CHARS_PER_TOKEN = 4.0
-UNOBSERVED_LATENCY = {"coef": [1000.0, 0.0, 0.0, 0.0], "log_sigma": 0.8}
-UNOBSERVED_FAILURE_P = 0.2
+QUANTILE_GRID = np.linspace(0.0, 100.0, 101)
+"""Percentiles kept per segment, so E[min(Y, max_tokens)] can be computed for capped calls."""
+DECIMALS = 9
+RANK_EPSILON = 1e-9
 
 
-def _rounded(values) -> list[float]:
+def rounded(values) -> list[float]:
     """Round fitted numbers so the artifact (and its hash) is stable across BLAS builds."""
-    return [round(float(v), 9) for v in np.atleast_1d(values)]
+    return [round(float(v), DECIMALS) for v in np.atleast_1d(values)]
 
 
-def fit_output_tokens(context: np.ndarray, generated: np.ndarray) -> dict:
-    """Mean and 10th/90th percentile of generated tokens per context-size bin."""
-    edges = np.array(CONTEXT_EDGES)
-    bins = np.searchsorted(edges, context, side="right") - 1
-    mean, low, high, counts = [], [], [], []
-    for index in range(len(edges)):
-        sample = generated[bins == index]
-        counts.append(int(len(sample)))
-        if len(sample) < MIN_BIN_COUNT:
-            sample = generated
-        mean.append(sample.mean())
-        low.append(np.percentile(sample, INTERVAL_PERCENTILES[0]))
-        high.append(np.percentile(sample, INTERVAL_PERCENTILES[1]))
+def conformal_bounds(calibration: np.ndarray, nominal: float) -> tuple[float, float]:
+    """Split-conformal interval of a constant predictor: two order statistics (see module doc)."""
+    ordered = np.sort(np.asarray(calibration, dtype=np.float64))
+    n, alpha = len(ordered), 1.0 - nominal
+    # 1 - 0.8 is 0.19999999999999996 in floating point: nudge so exact ranks are not lost to it
+    low_rank = math.floor((n + 1) * alpha / 2 + RANK_EPSILON)
+    high_rank = math.ceil((n + 1) * (1 - alpha / 2) - RANK_EPSILON)
+    if high_rank > n:
+        raise ValueError(f"{n} calibration rows cannot bound a {nominal:.0%} interval")
+    low = ordered[low_rank - 1] if low_rank >= 1 else 0.0
+    return float(low), float(ordered[high_rank - 1])
+
+
+def rows_for_tolerance(nominal: float, tolerance: float, z: float = 1.959964) -> int:
+    """Rows a segment needs so its reported coverage and a later window's coverage (both binomial
+    estimates of the same rate) differ by more than `tolerance` only 5 % of the time:
+    z * sqrt(2 p (1 - p) / n) <= tolerance, p = nominal. 492 rows for 80 % within 5 points."""
+    return math.ceil(2 * z * z * nominal * (1 - nominal) / (tolerance * tolerance))
+
+
+def min_calibration_rows(nominal: float) -> int:
+    """The fewest calibration rows for which the upper conformal bound is finite."""
+    return math.ceil(2.0 / (1.0 - nominal)) - 1
+
+
+def segment_statistics(fit: np.ndarray, calibration: np.ndarray, nominal: float) -> dict:
+    """Point forecasts from the fit window, the conformal interval and its calibration record."""
+    fit = np.asarray(fit, dtype=np.float64)
+    calibration = np.asarray(calibration, dtype=np.float64)
+    low, high = conformal_bounds(calibration, nominal)
+    p50 = float(np.percentile(fit, 50))
     return {
-        "context_edges": list(CONTEXT_EDGES),
-        "mean": _rounded(mean),
-        "low": _rounded(low),
-        "high": _rounded(high),
-        "train_counts": counts,
-        "interval_percentiles": list(INTERVAL_PERCENTILES),
-    }
-
-
-def interval_coverage(output_model: dict, context: np.ndarray, generated: np.ndarray) -> float:
-    """Share of calls whose generated tokens (hence cost) fell inside the predicted interval."""
-    edges = np.array(output_model["context_edges"])
-    bins = np.searchsorted(edges, context, side="right") - 1
-    low, high = np.array(output_model["low"])[bins], np.array(output_model["high"])[bins]
-    return round(float(np.mean((generated >= low) & (generated <= high))), 6)
-
-
-def _log_sigma(observed: np.ndarray, predicted: np.ndarray) -> float:
-    ratio = np.log(np.maximum(observed, 1e-3) / np.maximum(predicted, 1e-3))
-    return float(np.std(ratio)) if len(ratio) > 1 else UNOBSERVED_LATENCY["log_sigma"]
-
-
-def fit_llm_latency(in_tokens: np.ndarray, out_tokens: np.ndarray, latency_ms: np.ndarray) -> dict:
-    """latency = intercept + prefill per input token + decode per generated token (least squares)."""
-    design = np.column_stack([np.ones(len(in_tokens)), in_tokens, out_tokens])
-    coef = np.linalg.lstsq(design, latency_ms, rcond=None)[0]
-    return {
-        "terms": ["intercept", "per_input_token", "per_output_token"],
-        "coef": _rounded(coef),
-        "log_sigma": round(_log_sigma(latency_ms, design @ coef), 9),
-    }
-
-
-def fit_skill_latency(batch: PlanBatch, latency_ms: np.ndarray) -> dict:
-    """A linear latency model per skill on LATENCY_DESIGN; unobserved skills get a wide prior."""
-    codes = batch.step_skill_code
-    design = latency_design(batch)
-    models = {}
-    for code, label in enumerate(ALL_SKILL_LABELS):
-        rows = codes == code
-        if rows.sum() < MIN_BIN_COUNT:
-            models[label] = dict(UNOBSERVED_LATENCY)
-            continue
-        coef = np.linalg.lstsq(design[rows], latency_ms[rows], rcond=None)[0]
-        models[label] = {
-            "coef": _rounded(coef),
-            "log_sigma": round(_log_sigma(latency_ms[rows], design[rows] @ coef), 9),
-        }
-    return models
-
-
-def fit_failure_rates(batch: PlanBatch, failed: np.ndarray) -> dict[str, float]:
-    """Per-skill failure frequency with add-one smoothing; unobserved skills keep a 0.2 prior."""
-    codes = batch.step_skill_code
-    rates = {}
-    for code, label in enumerate(ALL_SKILL_LABELS):
-        seen = codes == code
-        rates[label] = (
-            round(float((failed[seen].sum() + 1) / (seen.sum() + 2)), 9)
-            if seen.any()
-            else UNOBSERVED_FAILURE_P
-        )
-    return rates
-
-
-def build_artifact(
-    *,
-    prices: PriceTable,
-    trace_train: tuple[np.ndarray, np.ndarray],
-    trace_heldout: tuple[np.ndarray, np.ndarray],
-    steps: PlanBatch,
-    step_latency_ms: np.ndarray,
-    step_failed: np.ndarray,
-    step_in_tokens: np.ndarray,
-    step_out_tokens: np.ndarray,
-    skill_cost_cents: dict[str, float],
-    training_data: dict,
-) -> dict:
-    """Assemble the artifact; its version is the hash of everything in it."""
-    output_model = fit_output_tokens(*trace_train)
-    is_llm = steps.step_skill_code == SKILL_CODES["llm_invoke"]
-    artifact = {
-        "schema": ARTIFACT_SCHEMA,
-        "price_table": prices.to_dict(),
-        "chars_per_token": CHARS_PER_TOKEN,
-        "default_prompt_tokens": round(float(np.median(trace_train[0])), 9),
-        "output_tokens": output_model,
-        "llm_latency": fit_llm_latency(
-            step_in_tokens[is_llm], step_out_tokens[is_llm], step_latency_ms[is_llm]
-        ),
-        "latency": fit_skill_latency(steps, step_latency_ms),
-        "latency_design": list(LATENCY_DESIGN),
-        "failure_p": fit_failure_rates(steps, step_failed),
-        "skill_cost_cents": skill_cost_cents,
+        "fit_rows": int(fit.size),
+        "calibration_rows": int(calibration.size),
+        "mean": round(float(fit.mean()), DECIMALS),
+        "p50": round(p50, DECIMALS),
+        "low": round(low, DECIMALS),
+        "high": round(high, DECIMALS),
+        "quantiles": rounded(np.percentile(fit, QUANTILE_GRID)),
         "calibration": {
-            "nominal_interval": "10th-90th percentile of generated tokens per context bin",
-            "heldout_interval_coverage": interval_coverage(output_model, *trace_heldout),
-            "heldout_rows": int(len(trace_heldout[0])),
+            "coverage": round(float(np.mean((calibration >= low) & (calibration <= high))), 6),
+            "share_below_low": round(float(np.mean(calibration < low)), 6),
+            "share_above_high": round(float(np.mean(calibration > high)), 6),
+            "share_above_p50": round(float(np.mean(calibration > p50)), 6),
         },
-        "training_data": training_data,
     }
-    artifact["version"] = model_version(artifact)
-    return artifact
+
+
+def capped_mean(quantiles: np.ndarray, cap: np.ndarray) -> np.ndarray:
+    """E[min(Y, cap)] per row from each row's quantile grid (trapezoid over the 101 percentiles)."""
+    clipped = np.minimum(quantiles, cap[:, None])
+    return (clipped[:, 1:] + clipped[:, :-1]).sum(axis=1) / (2.0 * (len(QUANTILE_GRID) - 1))
+
+
+def fit_llm_latency(
+    fit: tuple[np.ndarray, np.ndarray, np.ndarray],
+    calibration: tuple[np.ndarray, np.ndarray, np.ndarray],
+    nominal: float,
+) -> dict:
+    """latency = intercept + per input token + per output token, least squares on real latencies.
+
+    The interval is conformal too: order statistics of observed / predicted latency on the
+    calibration window give the low and high multipliers.
+    """
+    design = np.column_stack([np.ones(len(fit[0])), fit[0], fit[1]])
+    coef = np.linalg.lstsq(design, fit[2], rcond=None)[0]
+    predicted = coef[0] + coef[1] * calibration[0] + coef[2] * calibration[1]
+    ratio = np.asarray(calibration[2]) / np.maximum(predicted, 1e-3)
+    low, high = conformal_bounds(ratio, nominal)
+    return {"coef": rounded(coef), "interval_factors": rounded([low, high])}

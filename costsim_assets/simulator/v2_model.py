@@ -18,7 +18,7 @@ from costsim_assets.simulator.batch import PlanBatch
 from costsim_assets.simulator.prices import PriceTable
 from costsim_assets.simulator.skills import ALL_SKILL_LABELS, SKILL_CODES, per_skill_table
 
-ARTIFACT_SCHEMA = "costsim-v2-model/1"
+ARTIFACT_SCHEMA = "costsim-v2-model/2"
 PACKAGED_ARTIFACT = "v2_model.json"
 LATENCY_DESIGN = ("intercept", "payload_kb", "command_chars", "url_external")
 
@@ -47,10 +47,50 @@ def canonical_json(data: dict) -> bytes:
     return json.dumps(data, sort_keys=True, separators=(",", ":"), allow_nan=False).encode()
 
 
+def artifact_text(artifact: dict) -> str:
+    """The artifact file's exact text (sorted keys, one-space indent): same artifact, same bytes."""
+    return json.dumps(artifact, sort_keys=True, indent=1, allow_nan=False) + "\n"
+
+
 def model_version(artifact: dict) -> str:
     """Content hash of the artifact (its own 'version' field excluded)."""
     body = {k: v for k, v in artifact.items() if k != "version"}
     return "v2-" + hashlib.sha256(canonical_json(body)).hexdigest()[:16]
+
+
+Z_80 = 1.2815515655446004  # standard normal quantile of 0.9: a lognormal prior's 80 % central interval
+SEGMENT_STATS = ("mean", "p50", "low", "high")
+CALIBRATION_STATS = ("coverage", "share_below_low", "share_above_high", "share_above_p50")
+
+
+@dataclass(frozen=True)
+class SegmentTable:
+    """Output-token segments as arrays indexed by segment number (keys sorted, as in the artifact)."""
+
+    names: tuple[str, ...]
+    index: dict[str, int]
+    stats: dict[str, np.ndarray]
+    quantiles: np.ndarray
+
+    @classmethod
+    def from_artifact(cls, segments: dict[str, dict]) -> SegmentTable:
+        names = tuple(sorted(segments))
+        rows = [segments[name] for name in names]
+        stats = {key: np.array([r[key] for r in rows], dtype=np.float64) for key in SEGMENT_STATS}
+        for key in CALIBRATION_STATS:
+            stats[key] = np.array([r["calibration"][key] for r in rows], dtype=np.float64)
+        return cls(
+            names=names,
+            index={name: i for i, name in enumerate(names)},
+            stats=stats,
+            quantiles=np.array([r["quantiles"] for r in rows], dtype=np.float64),
+        )
+
+
+def prior_interval_factors(log_sigma: np.ndarray) -> np.ndarray:
+    """Low/high multipliers of a lognormal prior's 80 % interval, one row per entry."""
+    sigma = np.atleast_1d(np.asarray(log_sigma, dtype=np.float64))
+    return np.column_stack([np.exp(-Z_80 * sigma), np.exp(Z_80 * sigma)])
 
 
 @dataclass(frozen=True)
@@ -62,42 +102,47 @@ class V2Model:
     prices: PriceTable
     chars_per_token: float
     default_prompt_tokens: float
-    context_edges: np.ndarray
-    output_mean: np.ndarray
-    output_low: np.ndarray
-    output_high: np.ndarray
+    segments: SegmentTable
     llm_latency_coef: np.ndarray
-    llm_log_sigma: float
+    llm_latency_factors: np.ndarray
     latency_coef: np.ndarray
-    latency_log_sigma: np.ndarray
+    latency_factors: np.ndarray
     failure_p: np.ndarray
     skill_cost_cents: np.ndarray
-    interval_coverage: float
 
     @classmethod
     def from_artifact(cls, artifact: dict) -> V2Model:
         if artifact.get("schema") != ARTIFACT_SCHEMA:
             raise ValueError(f"not a V2 model artifact (schema {artifact.get('schema')!r})")
-        output = artifact["output_tokens"]
-        latency = artifact["latency"]
+        latency, costs = artifact["latency"], artifact["skill_cost_cents"]
         return cls(
             version=model_version(artifact),
             artifact=artifact,
             prices=PriceTable.from_dict(artifact["price_table"]),
             chars_per_token=artifact["chars_per_token"],
             default_prompt_tokens=artifact["default_prompt_tokens"],
-            context_edges=np.array(output["context_edges"], dtype=np.float64),
-            output_mean=np.array(output["mean"], dtype=np.float64),
-            output_low=np.array(output["low"], dtype=np.float64),
-            output_high=np.array(output["high"], dtype=np.float64),
+            segments=SegmentTable.from_artifact(artifact["output_tokens"]["segments"]),
             llm_latency_coef=np.array(artifact["llm_latency"]["coef"], dtype=np.float64),
-            llm_log_sigma=artifact["llm_latency"]["log_sigma"],
+            llm_latency_factors=np.array(artifact["llm_latency"]["interval_factors"], dtype=np.float64),
             latency_coef=np.array([latency[s]["coef"] for s in ALL_SKILL_LABELS], dtype=np.float64),
-            latency_log_sigma=np.array([latency[s]["log_sigma"] for s in ALL_SKILL_LABELS]),
+            latency_factors=prior_interval_factors([latency[s]["log_sigma"] for s in ALL_SKILL_LABELS]),
             failure_p=per_skill_table(artifact["failure_p"], artifact["failure_p"]["unknown"]),
-            skill_cost_cents=per_skill_table(artifact["skill_cost_cents"], 0.0),
-            interval_coverage=artifact["calibration"]["heldout_interval_coverage"],
+            skill_cost_cents=per_skill_table(costs, costs["unknown"]),
         )
+
+    @property
+    def token_error_scale(self) -> dict[str, float] | None:
+        """Centre and scale of (actual - p50) output tokens on the calibration window (None: no spread)."""
+        return self.artifact["output_tokens"]["error_scale"]
+
+    @property
+    def nominal_interval(self) -> float:
+        return float(self.artifact["output_tokens"]["nominal_interval"])
+
+    def baseline_medians(self) -> tuple[float, dict[str, float]]:
+        """(global median, median per model) of output tokens on the fit window: naive baselines."""
+        baselines = self.artifact["baselines"]
+        return baselines["global_median"], baselines["model_median"]
 
 
 def packaged_artifact_path() -> Path:

@@ -1,4 +1,8 @@
-"""Accuracy of predicted against actual values, row by row (error = predicted - actual)."""
+"""Accuracy of predicted against actual values, row by row (error = predicted - actual).
+
+The outlier rate needs a scale fixed on a reference (`ReferenceScale`): measured against the
+sample's own spread it would shrink exactly when errors grow everywhere. Without one it is NaN.
+"""
 
 import math
 from dataclasses import dataclass
@@ -7,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from costsim_assets.statistics.drift import js_distance
-from costsim_assets.statistics.outliers import outlier_mask
+from costsim_assets.statistics.outliers import ReferenceScale, fixed_scale_outlier_pct
 from costsim_assets.statistics.percentiles import (
     MIN_SAMPLE_SIZE,
     Status,
@@ -37,8 +41,13 @@ class ValidationMetrics:
         return result_to_dict(self)
 
 
-def validation_metrics(predicted: np.ndarray, actual: np.ndarray) -> ValidationMetrics:
-    """Summarise prediction error over rows where both sides are finite; no_data below minimum."""
+def validation_metrics(
+    predicted: np.ndarray, actual: np.ndarray, error_scale: ReferenceScale | None = None
+) -> ValidationMetrics:
+    """Summarise prediction error over rows where both sides are finite; no_data below minimum.
+
+    `error_scale` (of predicted - actual on a reference) is what outlier_pct is measured against.
+    """
     predicted = np.asarray(predicted, dtype=float)
     actual = np.asarray(actual, dtype=float)
     if predicted.shape != actual.shape:
@@ -47,10 +56,12 @@ def validation_metrics(predicted: np.ndarray, actual: np.ndarray) -> ValidationM
     n = int(keep.sum())
     if n < MIN_SAMPLE_SIZE:
         return ValidationMetrics(status="no_data", n=n, **nan_fields(ValidationMetrics))
-    return _metrics(predicted[keep], actual[keep])
+    return _metrics(predicted[keep], actual[keep], error_scale)
 
 
-def _metrics(predicted: np.ndarray, actual: np.ndarray) -> ValidationMetrics:
+def _metrics(
+    predicted: np.ndarray, actual: np.ndarray, error_scale: ReferenceScale | None
+) -> ValidationMetrics:
     """Compute every metric on already-cleaned, paired, large-enough samples."""
     errors = predicted - actual
     abs_errors = np.abs(errors)
@@ -62,7 +73,7 @@ def _metrics(predicted: np.ndarray, actual: np.ndarray) -> ValidationMetrics:
         std_error=float(np.std(errors, ddof=1)),
         mean_abs_error=float(np.mean(abs_errors)),
         wape=_wape(abs_errors, actual),
-        outlier_pct=100.0 * float(np.mean(outlier_mask(errors))),
+        outlier_pct=fixed_scale_outlier_pct(errors, error_scale) if error_scale else math.nan,
         drift_score=js_distance(reference=actual, current=predicted),
         mean_predicted=float(np.mean(predicted)),
         mean_actual=float(np.mean(actual)),

@@ -13,8 +13,11 @@ PACKAGED_THRESHOLDS = "validation_thresholds.yaml"
 
 @dataclass(frozen=True)
 class Band:
+    """Warn and fail limits; `higher_is_better` flips the direction (a skill must stay above them)."""
+
     warn: float
     fail: float
+    higher_is_better: bool = False
 
 
 @dataclass(frozen=True)
@@ -31,5 +34,8 @@ def load_thresholds(path: str | Path | None = None) -> Thresholds:
         else resources.files("costsim_assets.config").joinpath(PACKAGED_THRESHOLDS).read_text()
     )
     data = yaml.safe_load(text)
-    bands = {name: Band(float(b["warn"]), float(b["fail"])) for name, b in data["metrics"].items()}
+    bands = {
+        name: Band(float(b["warn"]), float(b["fail"]), bool(b.get("higher_is_better", False)))
+        for name, b in data["metrics"].items()
+    }
     return Thresholds(bands, float(data["nominal_interval_coverage"]))

@@ -70,3 +70,20 @@ def test_settings_read_the_environment_only_at_run_time():
     store = defs.resources["store"]
     assert isinstance(store.database_url, dg.EnvVar)
     assert store.database_url.env_var_name == "COSTSIM_DATABASE_URL"
+
+
+def test_historical_checksum_is_a_run_time_setting_with_the_code_trace_as_default(monkeypatch):
+    from costsim_assets import settings
+    from costsim_assets.defs.resources import ReferenceDataResource
+    from costsim_assets.reference_data.historical import SHA256_SETTING, TRACE_SHA256
+
+    assert settings.HISTORICAL_SHA256 == SHA256_SETTING == "COSTSIM_HISTORICAL_SHA256"
+    resource = ReferenceDataResource(historical_source="x", anonymization_salt="s")
+    monkeypatch.delenv(SHA256_SETTING, raising=False)
+    assert resource.expected_sha256() == TRACE_SHA256
+    monkeypatch.setenv(SHA256_SETTING, "ab" * 32)
+    assert resource.expected_sha256() == "ab" * 32
+    explicit = ReferenceDataResource(
+        historical_source="x", anonymization_salt="s", historical_sha256="cd" * 32
+    )
+    assert explicit.expected_sha256() == "cd" * 32

@@ -1,17 +1,22 @@
 """Great Expectations suites: a schema mismatch is a failed blocking check with rows counted."""
 
 import dagster as dg
+import numpy as np
 import pandas as pd
 
 from costsim_assets.artifacts.files import write_parquet
 from costsim_assets.defs.checks.reference_quality import build_reference_check
 from costsim_assets.quality.expectations import validate_reference_frame
 from costsim_assets.reference_data.build import build_synthetic
+from costsim_assets.reference_data.task_types import OutputLengthPool
 from costsim_assets.simulator.prices import load_price_table
+
+NO_LLM_POOL = OutputLengthPool((np.array([8.0]), np.array([13.0]), np.array([40.0])), "unused")
 
 
 def broken_frame() -> pd.DataFrame:
-    frame = build_synthetic("low_variance", load_price_table()).head(50).copy()
+    """low_variance has no LLM call, so a stand-in output-length pool changes nothing."""
+    frame = build_synthetic("low_variance", load_price_table(), NO_LLM_POOL).records.head(50).copy()
     frame.loc[:6, "actual_cost_cents"] = -1.0
     frame.loc[:2, "region"] = "mars"
     return frame.drop(columns=["split"]).assign(extra=1)

@@ -1,8 +1,11 @@
 """The `costsim` console command."""
 
+import hashlib
+import json
 import subprocess
 import sys
 
+import pandas as pd
 import pytest
 
 from costsim_assets.api.keys import KeyRing, create_key
@@ -56,3 +59,66 @@ def test_module_entry_point():
         [sys.executable, "-m", "costsim_assets", "--help"], capture_output=True, text=True
     )
     assert result.returncode == 0 and "create-key" in result.stdout and "routing" in result.stdout
+
+
+TRACE = "../shared/data/azure-llm-inference-2023/AzureLLMInferenceTrace_code.csv"
+TRACE_SHA256 = "54e9a6d2a4bd06ba1e060304b900abbc74cbea53de96506e60fe5bb4f2277fb6"
+
+
+def evaluate(capsys, *args) -> tuple[int, str, str]:
+    code = main(["evaluate-trace", *args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_evaluate_trace_prints_v2_beside_the_baselines_and_an_honest_verdict(capsys):
+    code, out, _ = evaluate(capsys, "--source", TRACE, "--sha256", TRACE_SHA256, "--json")
+    result = json.loads(out)
+    assert code == 0 and result["rows"] == 2646  # only rows after the artifact's training window
+    assert set(result["v2"]) == {"output_tokens", "cost", "interval_coverage"}
+    assert set(result["v2"]["output_tokens"]) == {"mae", "wape", "bias"} and set(result["v2"]["cost"]) == {
+        "mae",
+        "wape",
+    }
+    assert (
+        set(result["baselines"])
+        == set(result["skill"])
+        == {"model_median", "global_median", "input_only", "v1"}
+    )
+    assert 0.75 <= result["v2"]["interval_coverage"] <= 0.85
+    best = result["skill"][result["best_baseline"]]
+    if best["output_tokens_lower_bound"] <= 0:
+        assert result["verdict"]["status"] != "pass"
+        assert any(
+            "NOT" in reason and "best naive baseline" in reason for reason in result["verdict"]["reasons"]
+        )
+
+
+def test_evaluate_trace_on_another_service_collapses_coverage_and_fails(tmp_path, capsys):
+    """The code trace with every generation three times longer: a service V2 has never seen."""
+    trace = pd.read_csv(TRACE, dtype={"TIMESTAMP": str})
+    other = tmp_path / "other_service.csv"
+    trace.assign(GeneratedTokens=trace["GeneratedTokens"] * 3).to_csv(other, index=False)
+    digest = hashlib.sha256(other.read_bytes()).hexdigest()
+    code, out, _ = evaluate(capsys, "--source", str(other), "--sha256", digest, "--json")
+    result = json.loads(out)
+    assert code == 0 and result["rows"] == len(trace)
+    assert result["v2"]["interval_coverage"] < 0.7  # from ~0.80 on the real rows
+    assert result["verdict"]["status"] == "fail"
+    reasons = result["verdict"]["reasons"]
+    assert any(reason.startswith("output_token_coverage_gap") and "fail" in reason for reason in reasons)
+    assert any(reason.startswith("output_token_outlier_pct") and "fail" in reason for reason in reasons)
+    code, out, _ = evaluate(capsys, "--source", str(other), "--sha256", digest)
+    assert code == 0 and "verdict: fail" in out
+
+
+def test_evaluate_trace_refuses_a_wrong_checksum_or_format_in_one_line(tmp_path, capsys):
+    code, out, err = evaluate(capsys, "--source", TRACE, "--sha256", "0" * 64, "--json")
+    assert code == 2 and out == "" and err.count("\n") == 1 and "--sha256" in err
+    wrong = tmp_path / "wrong.csv"
+    wrong.write_text("ts,tokens\n1,2\n")
+    digest = hashlib.sha256(wrong.read_bytes()).hexdigest()
+    code, _, err = evaluate(capsys, "--source", str(wrong), "--sha256", digest)
+    assert code == 2 and err.count("\n") == 1 and "--source" in err and "Azure format" in err
+    code, _, err = evaluate(capsys, "--source", str(tmp_path / "absent.csv"), "--sha256", digest)
+    assert code == 2 and "--source" in err and "not readable" in err

@@ -22,7 +22,9 @@ from costsim_assets.statistics.drift import (
 )
 from costsim_assets.statistics.outliers import (
     ROBUST_Z_THRESHOLD,
+    ReferenceScale,
     outlier_mask,
+    reference_scale,
     robust_z_scores,
 )
 from costsim_assets.statistics.percentiles import (
@@ -279,9 +281,11 @@ def test_validation_metrics_match_independent_computation(
     predicted = actual * rng.normal(1.05, 0.1, size=actual.size)
     predicted[:5] += 20.0
     errors = predicted - actual
-    result = validation_metrics(predicted, actual)
+    scale = reference_scale(errors[5:] * 0.5)  # a reference where errors were half as large
+    result = validation_metrics(predicted, actual, scale)
     p, q = oracle_bins(actual, predicted)
-    expected_outliers = 100.0 * np.mean(np.abs(oracle_robust_z(errors)) > 3.5)
+    mad = median_abs_deviation(errors[5:] * 0.5, scale="normal")
+    expected_outliers = 100.0 * np.mean(np.abs(errors - np.median(errors[5:] * 0.5)) / mad > 3.5)
     assert result.status == "ok" and result.n == 500
     assert result.mean_error == pytest.approx(errors.sum() / 500, rel=1e-12)
     assert result.median_error == pytest.approx(scoreatpercentile(errors, 50), rel=1e-12)
@@ -293,12 +297,13 @@ def test_validation_metrics_match_independent_computation(
     assert result.drift_score == pytest.approx(jensenshannon(p, q, base=2), rel=1e-10)
     assert result.mean_predicted == pytest.approx(predicted.sum() / 500, rel=1e-12)
     assert result.mean_actual == pytest.approx(actual.sum() / 500, rel=1e-12)
+    assert math.isnan(validation_metrics(predicted, actual).outlier_pct)  # never the sample's own spread
 
 
 def test_validation_metrics_hand_example() -> None:
     actual = np.full(40, 10.0)
     predicted = np.concatenate([np.full(20, 11.0), np.full(20, 9.0)])
-    result = validation_metrics(predicted, actual)
+    result = validation_metrics(predicted, actual, ReferenceScale(0.0, 1.0))
     assert result.mean_error == 0.0
     assert result.mean_abs_error == 1.0
     assert result.wape == pytest.approx(40.0 / 400.0)
@@ -307,7 +312,7 @@ def test_validation_metrics_hand_example() -> None:
 
 
 def test_validation_metrics_perfect_prediction(costs: np.ndarray) -> None:
-    result = validation_metrics(costs.copy(), costs)
+    result = validation_metrics(costs.copy(), costs, ReferenceScale(0.0, 1.0))
     assert (result.mean_abs_error, result.wape, result.drift_score, result.outlier_pct) == (
         0.0,
         0.0,

@@ -1,30 +1,50 @@
-"""The V2 model artifact as an asset: its version (content hash), calibration and price table."""
+"""The V2 model artifact as an asset: its version (content hash), calibration, priors and data.
+
+It materializes the bootstrap champion shipped with the package (fitted on the earliest 70 % of
+the real trace by `training.bootstrap`); everything that simulates with V2 reads the file this
+asset writes, so a refitted model only has to be materialized here to be used.
+"""
 
 import dagster as dg
 
-from costsim_assets.artifacts.files import write_json
+from costsim_assets.artifacts.files import write_text
 from costsim_assets.defs.resources import ArtifactStoreResource
-from costsim_assets.simulator.v2_model import load_v2_model
+from costsim_assets.simulator.v2_model import artifact_text, load_v2_model
+
+
+def model_metadata(artifact: dict) -> dict:
+    """What a data engineer checks in the UI: version, segments and their coverage, what is a prior."""
+    output = artifact["output_tokens"]
+    segments = output["segments"]
+    return {
+        "model_version": artifact["version"],
+        "price_table_version": artifact["price_table"]["price_table_version"],
+        "segments": dg.MetadataValue.json(
+            {
+                key: {**seg["calibration"], "calibration_rows": seg["calibration_rows"]}
+                for key, seg in segments.items()
+            }
+        ),
+        "nominal_interval": output["nominal_interval"],
+        "latency_validated": artifact["llm_latency"]["validated"],
+        "priors_version": artifact["priors"]["version"],
+        "training_data": dg.MetadataValue.json(artifact["training_data"]),
+    }
 
 
 @dg.asset(
     key=["models", "v2_model"],
     group_name="models",
     kinds={"json"},
-    description="CostSim V2's fitted artifact (coefficients, price table, training-data hash); "
-    "its content hash is the model version.",
+    description="CostSim V2's fitted artifact (segments with calibrated intervals, price table, priors, "
+    "training-data hash); its content hash is the model version.",
 )
-def v2_model(artifacts: ArtifactStoreResource) -> dg.MaterializeResult:
+def v2_model(context: dg.AssetExecutionContext, artifacts: ArtifactStoreResource) -> dg.MaterializeResult:
     model = load_v2_model()
-    path = write_json(artifacts.path("models", f"{model.version}.json"), model.artifact)
-    calibration = model.artifact["calibration"]
+    text = artifact_text(model.artifact)
+    write_text(artifacts.path("models", f"{model.version}.json"), text)
+    path = write_text(artifacts.model_file(), text)
+    context.log.info(f"V2 model {model.version}: {len(model.segments.names)} segments, latency not validated")
     return dg.MaterializeResult(
-        metadata={
-            "model_version": model.version,
-            "path": dg.MetadataValue.path(str(path)),
-            "price_table_version": model.prices.version,
-            "heldout_interval_coverage": calibration["heldout_interval_coverage"],
-            "heldout_rows": calibration["heldout_rows"],
-            "trace_sha256": model.artifact["training_data"]["trace_sha256"],
-        }
+        metadata={"path": dg.MetadataValue.path(str(path)), **model_metadata(model.artifact)}
     )

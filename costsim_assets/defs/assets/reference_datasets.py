@@ -10,9 +10,11 @@ from costsim_assets.defs.resources import ArtifactStoreResource, ReferenceDataRe
 from costsim_assets.reference_data.build import (
     HISTORICAL,
     SYNTHETIC_SPECS,
+    ReferenceDataset,
     build_synthetic,
     content_sha256,
     finish_historical,
+    historical_dataset,
     parse_plans,
     schema_of,
 )
@@ -24,6 +26,7 @@ from costsim_assets.reference_data.historical import (
     historical_records,
     parse_trace,
 )
+from costsim_assets.reference_data.task_types import output_length_pool
 from costsim_assets.simulator.prices import load_price_table
 from costsim_assets.store.schema_errors import record_schema_errors
 
@@ -31,7 +34,8 @@ SCHEMA_ERROR_COLUMNS = ("record_id", "field_path", "reason", "raw_record")
 DESCRIPTIONS = {
     **{
         name: f"Synthetic golden dataset ({spec.description}); seed {spec.seed}, {spec.rows} records, "
-        "ground truth from the execution model."
+        "ground truth from the execution model (output lengths resampled from the held-out window of "
+        f"the real trace, {SOURCE_SETTING})."
         for name, spec in SYNTHETIC_SPECS.items()
     },
     HISTORICAL: "Real traffic: the Azure LLM inference trace (CC-BY-4.0), anonymized; ground truth = "
@@ -39,17 +43,23 @@ DESCRIPTIONS = {
 }
 
 
-def dataset_frame(name: str, reference_data: ReferenceDataResource) -> pd.DataFrame:
-    """Build the named dataset; a missing historical source is a clear, setting-naming failure."""
-    prices = load_price_table()
-    if name != HISTORICAL:
-        return build_synthetic(name, prices)
+def _trace(reference_data: ReferenceDataResource) -> tuple[pd.DataFrame, str]:
+    """The verified trace and its sha256; a missing or wrong source names the settings."""
     try:
-        trace = parse_trace(reference_data.trace_bytes())
+        data = reference_data.trace_bytes()
+        return parse_trace(data), hashlib.sha256(data).hexdigest()
     except HistoricalSourceError as error:
         raise dg.Failure(description=str(error)) from error
+
+
+def dataset_frame(name: str, reference_data: ReferenceDataResource) -> ReferenceDataset:
+    """Build the named dataset: every one needs the real trace (synthetic output lengths too)."""
+    prices = load_price_table()
+    trace, trace_sha256 = _trace(reference_data)
+    if name != HISTORICAL:
+        return build_synthetic(name, prices, output_length_pool(trace, trace_sha256))
     anonymized = anonymize(trace, reference_data.anonymization_salt)
-    return finish_historical(historical_records(anonymized, prices))
+    return historical_dataset(finish_historical(historical_records(anonymized, prices)), trace_sha256)
 
 
 def schema_error_rows(frame: pd.DataFrame) -> list[dict]:
@@ -67,13 +77,23 @@ def schema_error_rows(frame: pd.DataFrame) -> list[dict]:
     ]
 
 
-def _manifest(name: str, frame: pd.DataFrame, data_sha256: str, rejected_records: int) -> dict:
+def _file_sha256(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _manifest(name: str, dataset: ReferenceDataset, paths: tuple, rejected_records: int) -> dict:
+    frame = dataset.records
     manifest = {
         "name": name,
         "rows": int(len(frame)),
         "schema": schema_of(frame),
         "content_sha256": content_sha256(frame),
-        "files": {f"{name}.parquet": {"sha256": data_sha256}},
+        "files": {
+            path.name: {"sha256": _file_sha256(path), "rows": int(len(table))}
+            for path, table in zip(paths, (frame, dataset.steps), strict=True)
+        },
+        "steps_schema": schema_of(dataset.steps),
+        "ground_truth_sources": dataset.sources,
         "schema_error_records": rejected_records,
         "data_card": f"datasets/{name}/README.md",
     }
@@ -97,8 +117,10 @@ def build_reference_dataset_asset(name: str) -> dg.AssetsDefinition:
         reference_data: ReferenceDataResource,
         store: StoreResource,
     ) -> dg.MaterializeResult:
-        frame = dataset_frame(name, reference_data)
+        dataset = dataset_frame(name, reference_data)
+        frame = dataset.records
         path = write_parquet(artifacts.dataset_file(name), frame)
+        steps_path = write_parquet(artifacts.dataset_steps_file(name), dataset.steps)
         errors = schema_error_rows(frame)
         write_parquet(
             artifacts.path("datasets", name, "schema_errors.parquet"),
@@ -107,11 +129,12 @@ def build_reference_dataset_asset(name: str) -> dg.AssetsDefinition:
         with store.engine().begin() as conn:
             record_schema_errors(conn, name, errors, run_id=context.run_id)
         rejected = len({e["record_id"] for e in errors})
-        manifest = _manifest(name, frame, hashlib.sha256(path.read_bytes()).hexdigest(), rejected)
+        manifest = _manifest(name, dataset, (path, steps_path), rejected)
         write_json(artifacts.path("datasets", name, "manifest.json"), manifest)
         return dg.MaterializeResult(
             metadata={
                 "dagster/row_count": len(frame),
+                "steps": len(dataset.steps),
                 "path": dg.MetadataValue.path(str(path)),
                 "content_sha256": manifest["content_sha256"],
                 "schema_error_records": rejected,

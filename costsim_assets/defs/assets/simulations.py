@@ -6,7 +6,7 @@ import pandas as pd
 from costsim_assets.artifacts.files import write_parquet
 from costsim_assets.defs.resources import ArtifactStoreResource
 from costsim_assets.simulator.v2_model import load_v2_model
-from costsim_assets.validation.evaluate import simulate
+from costsim_assets.validation.evaluate import simulate, step_predictions
 
 VERSIONS = ("v1", "v2")
 
@@ -22,18 +22,30 @@ def build_simulation_asset(name: str, version: str) -> dg.AssetsDefinition:
         group_name="simulation",
         kinds={"parquet"},
         description=f"CostSim {version.upper()} outputs (hashes, status, estimates) for every "
-        f"schema-valid record of {name}, beside its ground truth.",
+        f"schema-valid record of {name}, beside its ground truth"
+        + (
+            " (V2: also per-LLM-step output-token predictions beside the naive baselines')."
+            if version == "v2"
+            else "."
+        ),
     )
-    def _outputs(artifacts: ArtifactStoreResource) -> dg.MaterializeResult:
+    def _outputs(context: dg.AssetExecutionContext, artifacts: ArtifactStoreResource) -> dg.MaterializeResult:
         dataset = pd.read_parquet(artifacts.dataset_file(name))
-        outputs = simulate(dataset, version, load_v2_model() if version == "v2" else None)
+        model = load_v2_model(artifacts.model_file()) if version == "v2" else None
+        outputs = simulate(dataset, version, model)
         path = write_parquet(artifacts.outputs_file(name, version), outputs)
+        metadata = {}
+        if model is not None:
+            steps = write_parquet(artifacts.step_predictions_file(name), step_predictions(dataset, model))
+            metadata["step_predictions"] = dg.MetadataValue.path(str(steps))
+            context.log.info(f"{name}: V2 {model.version} on {len(outputs)} plans")
         return dg.MaterializeResult(
             metadata={
                 "dagster/row_count": len(outputs),
                 "path": dg.MetadataValue.path(str(path)),
                 "model_version": str(outputs["version"].iat[0]) if len(outputs) else "",
                 "skipped_schema_invalid": len(dataset) - len(outputs),
+                **metadata,
             }
         )
 
