@@ -13,14 +13,15 @@ import sqlalchemy as sa
 from costsim_assets.store.tables import alert_deliveries, incidents
 
 
+def incident_exists(conn: sa.Connection, kind: str, partition_key: str) -> bool:
+    """Whether this kind of incident was opened for this canary day."""
+    query = sa.select(incidents.c.id).where(incidents.c.kind == kind, incidents.c.partition_key == partition_key)
+    return conn.execute(query).first() is not None
+
+
 def open_incident(conn: sa.Connection, **values: Any) -> bool:
     """Insert the incident unless one of the same kind and day exists; True when inserted."""
-    exists = conn.execute(
-        sa.select(incidents.c.id).where(
-            incidents.c.kind == values["kind"], incidents.c.partition_key == values["partition_key"]
-        )
-    ).first()
-    if exists:
+    if incident_exists(conn, values["kind"], values["partition_key"]):
         return False
     return _insert_unless_duplicate(conn, sa.insert(incidents).values(**values))
 
