@@ -1,7 +1,11 @@
 """The Dagster code location: every asset, check, job, schedule, sensor and resource of CostSim M6.
 
-`defs` is loaded lazily (@dg.definitions): the environment (resources, the sensor interval) is
-read when Dagster loads the location, never when this module is imported.
+`defs` is loaded lazily (@dg.definitions): the environment (resources, the sensor interval, the
+executor) is read when Dagster loads the location, never when this module is imported.
+
+Steps run in one process by default: a process per step costs seconds of imports each on a small
+machine (minutes for the whole graph). COSTSIM_EXECUTOR=multiprocess runs one process per step,
+and then a run's config may still choose `execution: {config: {in_process: {}}}`.
 """
 
 from __future__ import annotations
@@ -24,9 +28,13 @@ from costsim_assets.defs.resources import resources_from_env
 from costsim_assets.defs.sensors import build_drift_sensor, build_routing_sensor
 from costsim_assets.reference_data.build import DATASET_NAMES
 
+EXECUTORS = {"in_process": dg.in_process_executor, "multiprocess": dg.multi_or_in_process_executor}
+
 
 def build_definitions(
-    resources: dict | None = None, sensor_interval_s: int = settings.DEFAULT_SENSOR_INTERVAL_S
+    resources: dict | None = None,
+    sensor_interval_s: int = settings.DEFAULT_SENSOR_INTERVAL_S,
+    executor: str = settings.EXECUTORS[0],
 ) -> dg.Definitions:
     """All definitions; tests pass their own resources, deployments read the environment."""
     return dg.Definitions(
@@ -49,10 +57,13 @@ def build_definitions(
         schedules=list(SCHEDULES),
         sensors=[build_drift_sensor(sensor_interval_s), build_routing_sensor(sensor_interval_s)],
         resources=resources if resources is not None else resources_from_env(),
+        executor=EXECUTORS[executor],
     )
 
 
 @dg.definitions
 def defs() -> dg.Definitions:
     """The deployed code location, configured from the environment at load time."""
-    return build_definitions(sensor_interval_s=settings.sensor_interval_s())
+    return build_definitions(
+        sensor_interval_s=settings.sensor_interval_s(), executor=settings.executor_name()
+    )

@@ -27,6 +27,8 @@ TENANTS_FILE = "COSTSIM_TENANTS_FILE"  # YAML: per-tenant rate limits (API) and 
 # Read when the Dagster definitions load (not at import).
 SENSOR_INTERVAL_S = "COSTSIM_SENSOR_INTERVAL_S"  # minimum seconds between drift-sensor ticks
 DEFAULT_SENSOR_INTERVAL_S = 30
+EXECUTOR = "COSTSIM_EXECUTOR"  # in_process (default: no process start-up per step) or multiprocess
+EXECUTORS = ("in_process", "multiprocess")
 # Read by the API only.
 API_KEYS_FILE = "COSTSIM_API_KEYS_FILE"  # YAML of hashed API keys (see api/keys.py)
 V2_SANDBOX = "COSTSIM_V2_SANDBOX"  # master switch: "true" runs V2 in shadow
@@ -77,6 +79,15 @@ def sensor_interval_s(environ: Mapping[str, str] | None = None) -> int:
     """Minimum seconds between drift-sensor ticks (tests and demos shorten it)."""
     env = os.environ if environ is None else environ
     return int(env.get(SENSOR_INTERVAL_S, "").strip() or DEFAULT_SENSOR_INTERVAL_S)
+
+
+def executor_name(environ: Mapping[str, str] | None = None) -> str:
+    """How Dagster runs steps: in one process (default) or one process per step."""
+    env = os.environ if environ is None else environ
+    name = env.get(EXECUTOR, "").strip() or EXECUTORS[0]
+    if name not in EXECUTORS:
+        raise RuntimeError(f"{EXECUTOR} must be one of {', '.join(EXECUTORS)}, not {name!r}")
+    return name
 
 
 @dataclass(frozen=True)

@@ -6,35 +6,30 @@
   fails the canary step and skips the verdict but never the report).
 - `breach_response` (launched by canary_drift_sensor): routing/v2_state for one breach.
 
-Steps run in-process by default: a subprocess per step costs seconds of imports each on a small
-machine. Set `execution: {config: {multiprocess: {}}}` in a run's config (launchpad, schedule or
-`dagster job execute -c`) to run steps in parallel processes instead.
+How steps run (one process, or one per step) is the code location's executor: see
+definitions.py and COSTSIM_EXECUTOR.
 """
 
 import dagster as dg
 
-IN_PROCESS = {"execution": {"config": {"in_process": {}}}}
 STATIC_GROUPS = ("reference_datasets", "models", "simulation", "validation")
 DAILY_GROUPS = ("sandbox", "canary", "reports")
 
 m6_validation_job = dg.define_asset_job(
     "m6_validation",
     selection=dg.AssetSelection.groups(*STATIC_GROUPS),
-    config=IN_PROCESS,
     description="Golden reference datasets, the V2 model, V1/V2 outputs, metrics, verdicts and the "
     "M6 verdict (no partitions: the golden data does not depend on the day).",
 )
 daily_canary_job = dg.define_asset_job(
     "daily_canary",
     selection=dg.AssetSelection.groups(*DAILY_GROUPS),
-    config=IN_PROCESS,
     description="One day: traffic replay, the canary (sample, drift with its checks, verdict) and "
     "the divergence report.",
 )
 breach_response_job = dg.define_asset_job(
     "breach_response",
     selection=dg.AssetSelection.groups("routing"),
-    config=IN_PROCESS,
     description="The kill switch acting on one breached canary check (run by canary_drift_sensor).",
 )
 

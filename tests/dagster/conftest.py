@@ -1,9 +1,13 @@
 """Fixtures for the Dagster layer: real resources on temporary directories and databases, and real
 Dagster instances built from the repository's own instance configurations."""
 
+import json
 import shutil
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import dagster as dg
@@ -87,3 +91,32 @@ def repo_instance(kind: str, home: Path, database_factory) -> Iterator[dg.Dagste
                 patch.setenv(name, value)
         with dg.DagsterInstance.from_config(str(home)) as instance:
             yield instance
+
+
+@dataclass
+class SlackInbox:
+    """A local Slack incoming webhook and every message it received."""
+
+    url: str
+    received: list = field(default_factory=list)
+
+
+@pytest.fixture(scope="module")
+def slack() -> Iterator[SlackInbox]:
+    """A webhook receiver on a free loopback port (shared by a module's tests: clear it first)."""
+    received: list = []
+
+    class Receiver(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 - http.server's naming
+            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield SlackInbox(f"http://127.0.0.1:{server.server_address[1]}/hooks/T000/B000", received)
+    server.shutdown()

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import dagster as dg
+import pytest
 
 from costsim_assets.canary.checks import CHECKS
 from costsim_assets.definitions import build_definitions, defs
@@ -74,13 +75,18 @@ def test_jobs_match_the_work_and_each_is_scheduled():
     assert set(sensors) == {"canary_drift_sensor", "routing_transitions_sensor"}
 
 
-def test_steps_run_in_process_by_default():
-    """A default a run's config may override (`execution: {config: {multiprocess: {}}}`)."""
-    in_process = {"execution": {"config": {"in_process": {}}}}
-    assert DEFINITIONS.resolve_job_def("m6_validation").run_config == in_process
-    assert DEFINITIONS.resolve_job_def("breach_response").run_config == in_process
-    daily = DEFINITIONS.resolve_job_def("daily_canary")
-    assert daily.get_run_config_for_partition_key("2026-11-25") == in_process
+def test_steps_run_in_process_unless_the_deployment_asks_for_processes(monkeypatch):
+    executors = {name: build_definitions(executor=name) for name in ("in_process", "multiprocess")}
+    for name in ("m6_validation", "daily_canary", "breach_response"):
+        assert DEFINITIONS.resolve_job_def(name).executor_def.name == "in_process"
+        assert (
+            executors["multiprocess"].resolve_job_def(name).executor_def.name
+            == "multi_or_in_process_executor"
+        )
+    assert DEFINITIONS.resolve_implicit_global_asset_job_def().executor_def.name == "in_process"
+    monkeypatch.setenv("COSTSIM_EXECUTOR", "threads")
+    with pytest.raises(RuntimeError, match="COSTSIM_EXECUTOR must be one of in_process, multiprocess"):
+        defs()
 
 
 def test_definitions_validate_with_the_cli(tmp_path):

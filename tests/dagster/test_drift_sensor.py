@@ -5,10 +5,8 @@ SQLite, PostgreSQL), asks for one breach_response run per check and day; those r
 write one incident with its files and send one message per breach, however often they run."""
 
 import json
-import threading
 import uuid
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import dagster as dg
 import pytest
@@ -30,27 +28,6 @@ NORMAL_DAY, SHIFTED_DAY, SCHEMA_DAY = "2026-11-20", "2026-11-23", "2026-11-24"
 DAY_ASSETS = [keys.TRAFFIC_REPLAY, keys.CANARY_SAMPLE, keys.CANARY_DRIFT, keys.CANARY_VERDICT]
 
 
-class SlackReceiver(BaseHTTPRequestHandler):
-    received: list = []
-
-    def do_POST(self):  # noqa: N802 - http.server's naming
-        SlackReceiver.received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-        self.send_response(200)
-        self.end_headers()
-        self.wfile.write(b"ok")
-
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture(scope="module")
-def slack():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), SlackReceiver)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/hooks/T000/B000"
-    server.shutdown()
-
-
 @pytest.fixture(scope="module")
 def golden(tmp_path_factory):
     """Golden datasets and the model asset's artifact, built once for every instance kind."""
@@ -68,10 +45,10 @@ class World:
     def __init__(self, golden, tmp_path, slack, instance):
         self.resources = make_resources(golden / "artifacts", f"sqlite:///{tmp_path}/store.db")
         self.resources["canary"] = CanaryResource(
-            slack_webhook_url=slack, incident_dir=str(tmp_path / "incidents")
+            slack_webhook_url=slack.url, incident_dir=str(tmp_path / "incidents")
         )
         self.definitions = build_definitions(self.resources)
-        self.instance, self.incident_dir = instance, tmp_path / "incidents"
+        self.instance, self.incident_dir, self.slack = instance, tmp_path / "incidents", slack
         self.engine = self.resources["store"].engine()
 
     def run_day(self, day: str, prompt_scale: float = 1.0) -> dg.ExecuteInProcessResult:
@@ -114,7 +91,7 @@ def routing_materialization(result) -> dict:
 
 @pytest.fixture(params=INSTANCE_KINDS)
 def world(request, golden, slack, tmp_path, postgres_database_factory):
-    SlackReceiver.received.clear()
+    slack.received.clear()
     with repo_instance(request.param, tmp_path / "dagster_home", postgres_database_factory) as instance:
         yield World(golden, tmp_path, slack, instance)
 
@@ -172,7 +149,7 @@ def test_the_sensor_decides_and_the_job_acts_once(world):
     incident = json.loads((world.incident_dir / files[0]).read_text())
     assert incident["evidence"]["value"] > incident["evidence"]["threshold"] == 0.2
     assert incident["evidence"]["diff_artifacts"].endswith("diff_pairs.parquet")
-    texts = [m["text"] for m in SlackReceiver.received]
+    texts = [m["text"] for m in world.slack.received]
     assert sum("[P2]" in t for t in texts) == 1 and sum("[P1]" in t for t in texts) == 1
 
     # A rerun of the day: new executions, the same run keys, nothing new once they run.
@@ -182,7 +159,7 @@ def test_the_sensor_decides_and_the_job_acts_once(world):
     assert all(world.respond(r).success for r in rerun)
     with world.engine.connect() as conn:
         assert len(list_incidents(conn)) == 1
-    assert len(SlackReceiver.received) == 2
+    assert len(world.slack.received) == 2
 
 
 def schema_error_rows(day: str, count: int) -> list[dict]:

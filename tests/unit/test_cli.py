@@ -56,3 +56,24 @@ def test_module_entry_point():
         [sys.executable, "-m", "costsim_assets", "--help"], capture_output=True, text=True
     )
     assert result.returncode == 0 and "create-key" in result.stdout and "routing" in result.stdout
+
+
+def test_routing_status_and_incidents(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("COSTSIM_DATABASE_URL", f"sqlite:///{tmp_path}/store.db")
+    with pytest.raises(SystemExit):
+        main(["routing", "disable"])  # a reason is required to change anything
+    assert main(["routing", "status"]) == 0
+    assert "state: enabled" in capsys.readouterr().out
+    assert main(["incidents", "--day", "2026-11-23"]) == 0 and capsys.readouterr().out == ""
+
+
+def test_provision_roles_needs_passwords_and_postgresql(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("COSTSIM_DATABASE_URL", f"sqlite:///{tmp_path}/store.db")
+    for name in ("COSTSIM_APP_DB_PASSWORD", "COSTSIM_SANDBOX_DB_PASSWORD"):
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(RuntimeError, match="COSTSIM_APP_DB_PASSWORD must be set"):
+        main(["db", "provision-roles"])
+    monkeypatch.setenv("COSTSIM_APP_DB_PASSWORD", "a")
+    monkeypatch.setenv("COSTSIM_SANDBOX_DB_PASSWORD", "s")
+    assert main(["db", "provision-roles"]) == 2
+    assert "PostgreSQL only" in capsys.readouterr().err
