@@ -77,3 +77,13 @@ def test_provision_roles_needs_passwords_and_postgresql(tmp_path, monkeypatch, c
     monkeypatch.setenv("COSTSIM_SANDBOX_DB_PASSWORD", "s")
     assert main(["db", "provision-roles"]) == 2
     assert "PostgreSQL only" in capsys.readouterr().err
+
+
+def test_the_api_and_the_cli_do_not_import_dagster():
+    """The API process stays small: settings are pure, the Dagster resources live in defs/."""
+    probe = (
+        "import sys, costsim_assets.api.app, costsim_assets.cli, costsim_assets.settings; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'dagster'))"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
