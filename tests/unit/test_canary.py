@@ -115,3 +115,16 @@ def test_too_little_data_is_no_data_for_every_check():
     drift = checks["realized_drift_p1"]
     assert drift["outcome"] == "no_data" and drift["value"] is None
     assert drift["detail"] == "drift score: no data (5 evaluations, minimum 30)"
+
+
+def test_per_tenant_drift_thresholds_come_from_the_tenants_file(tmp_path):
+    tenants = tmp_path / "tenants.yaml"  # the shape the Helm chart renders
+    tenants.write_text(
+        "defaults: {drift: {warn: 0.3, fail: 0.5}, rateLimit: {requestsPerSecond: 50, burst: 100}}\n"
+        "tenants:\n"
+        "  tenant-b: {drift: {warn: 0.2, fail: 0.35}, rateLimit: {requestsPerSecond: 50, burst: 100}}\n"
+    )
+    config = load_canary_config(tenants_file=tenants)
+    assert (config.drift_thresholds("tenant-b").warn, config.drift_thresholds("tenant-b").fail) == (0.2, 0.35)
+    assert config.drift_thresholds("tenant-z").fail == 0.5
+    assert load_canary_config().drift_thresholds("tenant-b") is None
