@@ -96,9 +96,13 @@ def _incident_markdown(breach: Breach, linked: str | None) -> str:
         f"- check: `{breach.check_name}` on canary day {breach.partition_key}",
         f"- {breach.detail or f'value {breach.value}, threshold {breach.threshold}'}",
         f"- moved: {', '.join(breach.moved) or 'no segment named'}",
-        f"- diff artifacts (mismatching V1/V2 pairs with outputs and hashes): `{breach.diff_artifacts}`",
-        f"- canary report: `{Path(breach.diff_artifacts).with_name('canary.md')}`",
     ]
+    if breach.diff_artifacts:
+        diff = Path(breach.diff_artifacts)
+        lines += [
+            f"- diff artifacts (mismatching V1/V2 pairs with outputs and hashes): `{diff}`",
+            f"- canary report: `{diff.with_name('canary.md')}`",
+        ]
     if linked:
         lines.append(f"- V2 was already disabled by incident {linked}; this breach is recorded beside it")
     return "\n".join([*lines, "", REENABLE, ""])

@@ -24,12 +24,12 @@ from costsim_assets.canary.actions import ACTOR_TYPE
 from costsim_assets.canary.checks import CHECKS, canary_check
 from costsim_assets.defs import keys
 from costsim_assets.defs.assets.routing import OP_NAME
+from costsim_assets.defs.jobs import breach_response_job
 from costsim_assets.defs.resources import StoreResource
 from costsim_assets.store.history_queries import history_page
 from costsim_assets.store.routing import ROUTING_ENTITY
 from costsim_assets.store.status_history import SYSTEM_TENANT
 
-BREACH_JOB = "breach_response"
 PAGE = 100
 COMPLETED = {"SUCCEEDED", "FAILED"}  # execution record statuses (PLANNED until the check reports)
 
@@ -76,7 +76,6 @@ def breach_run_request(check_name: str, metadata: dict) -> dg.RunRequest:
     }
     return dg.RunRequest(
         run_key=f"{check_name}/{day}",
-        job_name=BREACH_JOB,
         run_config={"ops": {OP_NAME: {"config": config}}},
         tags={
             "costsim/check": check_name,
@@ -96,7 +95,7 @@ def decide(instance: dg.DagsterInstance, cursor: int) -> tuple[list[dg.RunReques
         ),
         key=lambda r: r.id,
     )
-    requests, seen, hold = [], [], None
+    requests, seen, hold = {}, [], None
     for record in records:
         if _in_flight(instance, record):
             hold = record.id - 1 if hold is None else hold
@@ -104,10 +103,11 @@ def decide(instance: dg.DagsterInstance, cursor: int) -> tuple[list[dg.RunReques
         if record.status.value in COMPLETED:
             metadata = _metadata(record)
             seen.append(f"{record.key.name}/{metadata.get('partition')}: {metadata.get('outcome')}")
-            if metadata.get("outcome") == "breach":
-                requests.append(breach_run_request(record.key.name, metadata))
+            if metadata.get("outcome") == "breach":  # one request per run key: the latest evaluation
+                request = breach_run_request(record.key.name, metadata)
+                requests[request.run_key] = request
     last = records[-1].id if records else cursor
-    return requests, last if hold is None else hold, seen
+    return list(requests.values()), last if hold is None else hold, seen
 
 
 def build_drift_sensor(minimum_interval_seconds: int) -> dg.SensorDefinition:
@@ -115,7 +115,7 @@ def build_drift_sensor(minimum_interval_seconds: int) -> dg.SensorDefinition:
         name="canary_drift_sensor",
         minimum_interval_seconds=minimum_interval_seconds,
         default_status=dg.DefaultSensorStatus.RUNNING,
-        job_name=BREACH_JOB,
+        job=breach_response_job,
         description="Decides on the canary checks' breaches: one breach_response run per check and day "
         "(P1 disable + incident + alert, P2 alert, P3 incident + alert; see canary/checks.py).",
     )

@@ -116,7 +116,8 @@ def test_the_sensor_decides_and_the_job_acts_once(world):
     ]
     assert world.tick(after)[0] == [] and int(after) > int(cursor)
     p1 = next(r for r in requests if r.run_key.startswith("realized_drift_p1"))
-    assert p1.tags["costsim/priority"] == "P1" and p1.job_name == "breach_response"
+    assert p1.tags["costsim/priority"] == "P1"
+    assert world.definitions.resolve_sensor_def("canary_drift_sensor").job_name == "breach_response"
 
     # Two sensors asking for the same runs: one transition, one incident, one message per breach.
     first = [world.respond(r) for r in requests]

@@ -8,7 +8,7 @@ import pytest
 from costsim_assets.api.keys import KeyRing, create_key
 from costsim_assets.cli import main
 from costsim_assets.settings import load_api_settings
-from costsim_assets.store.engine import make_engine
+from costsim_assets.store.engine import head_revision, make_engine
 from costsim_assets.store.routing import read_routing_state
 
 
@@ -87,3 +87,9 @@ def test_the_api_and_the_cli_do_not_import_dagster():
     )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_db_migrate_reaches_head(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("COSTSIM_DATABASE_URL", f"sqlite:///{tmp_path}/store.db")
+    assert main(["db", "migrate"]) == 0
+    assert capsys.readouterr().out.strip() == f"migrated to {head_revision()}"
