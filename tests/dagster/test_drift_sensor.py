@@ -5,6 +5,8 @@ SQLite, PostgreSQL), asks for one breach_response run per check and day; those r
 write one incident with its files and send one message per breach, however often they run."""
 
 import json
+import threading
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -13,9 +15,11 @@ import pytest
 import sqlalchemy as sa
 from prometheus_client.parser import text_string_to_metric_families
 
+from costsim_assets.canary.checks import CHECKS
 from costsim_assets.definitions import build_definitions
 from costsim_assets.defs import keys
 from costsim_assets.defs.resources import CanaryResource, StoreResource
+from costsim_assets.defs.sensors import decide
 from costsim_assets.observability.metrics import render_metrics
 from costsim_assets.reference_data.build import DATASET_NAMES
 from costsim_assets.store.incidents import list_deliveries, list_incidents
@@ -233,3 +237,44 @@ def test_the_routing_sensor_shows_manual_transitions_on_the_routing_asset(tmp_pa
         (keys.ROUTING, "disabled -> enabled", "canary:daily_canary"),
     ]
     assert again.asset_events == [] and again.cursor == result.cursor
+
+
+def test_the_cursor_waits_below_a_check_still_in_flight(tmp_path):
+    """An execution row is created when the check is planned and completed in place later, so the
+    cursor must not pass it while its run is going. A stand-in for canary/drift waits until told."""
+    release = threading.Event()
+
+    @dg.asset(
+        key=keys.CANARY_DRIFT,
+        check_specs=[dg.AssetCheckSpec(c.name, asset=keys.CANARY_DRIFT) for c in CHECKS],
+    )
+    def stand_in():
+        release.wait(120)
+        metadata = {"partition": "2026-11-25", "outcome": "breach", "threshold": 0.2, "value": 0.5}
+        return dg.MaterializeResult(
+            check_results=[
+                dg.AssetCheckResult(check_name=c.name, passed=False, metadata=metadata) for c in CHECKS
+            ]
+        )
+
+    with repo_instance("sqlite_sharded", tmp_path / "dagster_home", None) as instance:
+        run = threading.Thread(target=dg.materialize, args=([stand_in],), kwargs={"instance": instance})
+        run.start()
+        key = dg.AssetCheckKey(keys.CANARY_DRIFT, CHECKS[0].name)
+        while not instance.event_log_storage.get_asset_check_execution_history(key, limit=1):
+            time.sleep(0.1)
+        planned = min(
+            r.id
+            for c in CHECKS
+            for r in instance.event_log_storage.get_asset_check_execution_history(
+                dg.AssetCheckKey(keys.CANARY_DRIFT, c.name), limit=1
+            )
+        )
+        requests, cursor, _ = decide(instance, 0)
+        release.set()
+        run.join(120)
+        after, _, seen = decide(instance, cursor)
+    assert requests == [] and cursor == planned - 1
+    assert (
+        sorted(r.run_key for r in after) == sorted(f"{c.name}/2026-11-25" for c in CHECKS) and len(seen) == 3
+    )
