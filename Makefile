@@ -1,6 +1,7 @@
 # CostSim M6 — everything a fresh machine needs, in two commands (see README):
-#   make run    set up, materialize the whole asset graph, then serve the Dagster UI
-#   make test   set up and run the test suite with the coverage gate (what CI runs)
+#   make run          set up, materialize the whole asset graph, then serve the Dagster UI (and the API)
+#   make test         set up and run the test suite with the coverage gate (what CI runs)
+#   make demo-breach  (beside a running `make run`) a breaching canary day: the kill switch acts
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
@@ -16,13 +17,18 @@ export COSTSIM_ANONYMIZATION_SALT ?= local-development-salt
 export COSTSIM_REPLAY_SOURCE ?=
 export COSTSIM_REPLAY_SHA256 ?=
 export COSTSIM_SLACK_WEBHOOK_URL ?=
+# Optional settings Dagster still resolves (dg.EnvVar fails on an unset variable): empty = unused.
+export COSTSIM_SANDBOX_DATABASE_URL ?=
+export COSTSIM_TENANTS_FILE ?=
+export COSTSIM_SENSOR_INTERVAL_S ?= 10
 PORT ?= 3000
 export API_PORT ?= 8080
 export COSTSIM_API_BASE_URL ?= http://127.0.0.1:$(API_PORT)
 export COSTSIM_SIGNING_KEYS ?= $(shell bash scripts/local-signing-key.sh)
 DAY ?= $(shell date -u -d yesterday +%F)
+DEMO_DAY ?= $(shell date -u -d '2 days ago' +%F)
 
-.PHONY: setup tools render-k8s materialize run test validate
+.PHONY: setup tools render-k8s materialize run test validate demo-breach
 setup: $(BIN)/.installed
 
 tools:
@@ -45,8 +51,10 @@ validate: setup
 	$(BIN)/dagster definitions validate -w workspace.yaml
 
 materialize: setup $(DAGSTER_HOME)/dagster.yaml
-	$(BIN)/dagster job execute -m costsim_assets.definitions -a defs -j m6_validation \
-		--tags '{"dagster/partition": "$(DAY)"}'
+	BIN=$(BIN) DAY=$(DAY) bash scripts/materialize.sh
+
+demo-breach: setup $(DAGSTER_HOME)/dagster.yaml
+	BIN=$(BIN) DAY=$(DEMO_DAY) bash scripts/demo-breach.sh
 
 run: materialize
 	PORT=$(PORT) BIN=$(BIN) bash scripts/run-local.sh

@@ -1,5 +1,5 @@
-"""`costsim`: the console command (API server, key creation, the manual kill switch, history
-verification, evaluating V2 on a trace)."""
+"""`costsim`: the console command (API server, key creation, the manual kill switch and its state,
+incidents, history verification, database migration and roles, evaluating V2 on a trace)."""
 
 from __future__ import annotations
 
@@ -34,12 +34,25 @@ def _create_key(args: argparse.Namespace) -> int:
     return 0
 
 
-def _routing(args: argparse.Namespace) -> int:
+def _store():
+    """The application store from COSTSIM_DATABASE_URL, migrated to head."""
     from costsim_assets.store.engine import make_engine, upgrade_to_head
-    from costsim_assets.store.routing import transition_routing
 
     engine = make_engine(settings.database_url_from_env())
     upgrade_to_head(engine)
+    return engine
+
+
+def _routing(args: argparse.Namespace) -> int:
+    from costsim_assets.store.routing import read_routing_state, transition_routing
+
+    engine = _store()
+    if args.action == "status":
+        with engine.connect() as conn:
+            state = read_routing_state(conn)
+        for name in ("state", "revision", "updated_at", "actor_type", "actor_id", "reason", "incident_id"):
+            print(f"{name}: {getattr(state, name)}")
+        return 0
     with engine.begin() as conn:
         moved = transition_routing(
             conn,
@@ -49,6 +62,42 @@ def _routing(args: argparse.Namespace) -> int:
             reason=args.reason,
         )
     print(f"V2 routing {'is now' if moved else 'was already'} {args.action}d")
+    return 0
+
+
+def _incidents(args: argparse.Namespace) -> int:
+    from costsim_assets.store.incidents import list_incidents
+
+    with _store().connect() as conn:
+        incidents = [i for i in list_incidents(conn) if args.day in (None, i["partition_key"])]
+    for i in incidents:
+        linked = f" linked to {i['linked_incident_id']}" if i["linked_incident_id"] else ""
+        files = i["md_path"] or "(no files yet)"
+        print(f"{i['partition_key']} {i['priority']} {i['kind']} {i['id']}{linked} {files}")
+    return 0
+
+
+def _migrate(_: argparse.Namespace) -> int:
+    from costsim_assets.store.engine import current_revision
+
+    print(f"migrated to {current_revision(_store())}")
+    return 0
+
+
+def _provision_roles(_: argparse.Namespace) -> int:
+    """Migrate, then (re)create the API's and the sandbox's login roles with their grants; run
+    after every migration, since grants cover the tables that exist when they are given."""
+    from costsim_assets.store.engine import provision_app_role, provision_sandbox_role
+
+    app, sandbox = settings.database_roles()
+    engine = _store()
+    if engine.dialect.name != "postgresql":
+        print("error: database roles exist on PostgreSQL only", file=sys.stderr)
+        return 2
+    with engine.begin() as conn:
+        provision_app_role(conn, app.name, app.password)
+        provision_sandbox_role(conn, sandbox.name, sandbox.password)
+    print(f"provisioned roles {app.name} (app, row-level security) and {sandbox.name} (sandbox schema only)")
     return 0
 
 
@@ -113,11 +162,22 @@ def build_parser() -> argparse.ArgumentParser:
     key.add_argument("--role", required=True, choices=("admin", "engineer", "auditor", "service"))
     key.add_argument("--keys-file")
     key.set_defaults(run=_create_key)
-    routing = sub.add_parser("routing", help="enable or disable V2 routing by hand")
-    routing.add_argument("action", choices=("enable", "disable"))
-    routing.add_argument("--reason", required=True)
+    routing = sub.add_parser("routing", help="show V2 routing, or enable or disable it by hand")
+    routing.add_argument("action", choices=("status", "enable", "disable"))
+    routing.add_argument("--reason", help="required to enable or disable")
     routing.add_argument("--actor")
     routing.set_defaults(run=_routing)
+    incidents = sub.add_parser("incidents", help="list incidents (one per check and canary day)")
+    incidents.add_argument("--day", help="only this canary day (YYYY-MM-DD)")
+    incidents.set_defaults(run=_incidents)
+    db = sub.add_parser("db", help="the application store (COSTSIM_DATABASE_URL, as its owner)")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    db_sub.add_parser("migrate", help="migrate to the head revision").set_defaults(run=_migrate)
+    db_sub.add_parser(
+        "provision-roles",
+        help=f"migrate, then create or update the app and sandbox login roles (PostgreSQL; passwords "
+        f"from {settings.APP_DB_PASSWORD} and {settings.SANDBOX_DB_PASSWORD})",
+    ).set_defaults(run=_provision_roles)
     verify = sub.add_parser("verify-history", help="verify the status-history hash chain (exit 1 if broken)")
     source = verify.add_mutually_exclusive_group()
     source.add_argument("--file", help="a .csv or .jsonl export (default: the table, COSTSIM_DATABASE_URL)")
@@ -139,5 +199,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "routing" and args.action != "status" and not args.reason:
+        parser.error(f"routing {args.action} needs --reason")
     return args.run(args)

@@ -1,5 +1,8 @@
-"""The one settings module: every environment variable the project reads, and the resources
-built from them. Values are resolved by Dagster at run time (dg.EnvVar), never at import."""
+"""The one settings module: the name of every environment variable the project reads, and the
+API's settings read from them. Pure (no Dagster): the API and the CLI import it; the Dagster
+resources (defs/resources.py) read the same names through dg.EnvVar at run time. Nothing here
+reads the environment at import.
+"""
 
 from __future__ import annotations
 
@@ -7,20 +10,14 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-import dagster as dg
 import sqlalchemy as sa
 
-from costsim_assets.defs.resources import (
-    ArtifactStoreResource,
-    CanaryResource,
-    ReferenceDataResource,
-    ReportLinksResource,
-    StoreResource,
-)
 from costsim_assets.reports.divergence import REPORT_SUBDIR
 
-DATABASE_URL = "COSTSIM_DATABASE_URL"  # sqlite:///... or postgresql+psycopg2://...
-ARTIFACT_ROOT = "COSTSIM_ARTIFACT_ROOT"  # directory for datasets, outputs and reports
+# Read by Dagster runs (defs/resources.py) and, where noted, by the API.
+DATABASE_URL = "COSTSIM_DATABASE_URL"  # sqlite:///... or postgresql+psycopg2://... (API too)
+SANDBOX_DATABASE_URL = "COSTSIM_SANDBOX_DATABASE_URL"  # PostgreSQL sandbox role's URL; "": main (API too)
+ARTIFACT_ROOT = "COSTSIM_ARTIFACT_ROOT"  # datasets, outputs, reports (API: where reports are served from)
 HISTORICAL_SOURCE = "COSTSIM_HISTORICAL_SOURCE"  # path or URL of the Azure trace CSV
 # expected sha256 of that trace; read by ReferenceDataResource at run time through dg.EnvVar, with
 # the code trace's checksum as the default (unset is fine: no deployment has to carry it)
@@ -28,41 +25,30 @@ HISTORICAL_SHA256 = "COSTSIM_HISTORICAL_SHA256"
 REPLAY_SOURCE = "COSTSIM_REPLAY_SOURCE"  # trace the daily replay reads; empty: the historical dataset
 REPLAY_SHA256 = "COSTSIM_REPLAY_SHA256"  # its expected sha256; empty: the historical trace's
 ANONYMIZATION_SALT = "COSTSIM_ANONYMIZATION_SALT"  # secret salt for historical identifiers
-SLACK_WEBHOOK_URL = "COSTSIM_SLACK_WEBHOOK_URL"  # secret; empty: deliveries are recorded as failed
-API_BASE_URL = "COSTSIM_API_BASE_URL"  # where report links in the Dagster UI point
-
-
-def resources() -> dict[str, dg.ConfigurableResource]:
-    """Resources for the deployed Definitions, all configured from the environment."""
-    return {
-        "store": StoreResource(database_url=dg.EnvVar(DATABASE_URL)),
-        "artifacts": ArtifactStoreResource(root=dg.EnvVar(ARTIFACT_ROOT)),
-        "reference_data": ReferenceDataResource(
-            historical_source=dg.EnvVar(HISTORICAL_SOURCE),
-            anonymization_salt=dg.EnvVar(ANONYMIZATION_SALT),
-            replay_source=dg.EnvVar(REPLAY_SOURCE),
-            replay_sha256=dg.EnvVar(REPLAY_SHA256),
-        ),
-        "canary": CanaryResource(slack_webhook_url=dg.EnvVar(SLACK_WEBHOOK_URL)),
-        # Not dg.EnvVar: that fails when unset, and links are optional. Set api_base_url and
-        # signing_keys through run/resource config or the deployment to get signed report URLs.
-        "report_links": ReportLinksResource(
-            api_base_url=dg.EnvVar(API_BASE_URL), signing_keys=dg.EnvVar(SIGNING_KEYS)
-        ),
-    }
-
-
+SLACK_WEBHOOK_URL = "COSTSIM_SLACK_WEBHOOK_URL"  # secret; "": deliveries are recorded as failed
+API_BASE_URL = "COSTSIM_API_BASE_URL"  # where signed report links in the Dagster UI point; "": no links
+SIGNING_KEYS = "COSTSIM_SIGNING_KEYS"  # secret "kid:<base64url key>,..." (security/signing.py) (API too)
+TENANTS_FILE = "COSTSIM_TENANTS_FILE"  # YAML: per-tenant rate limits (API) and drift thresholds (canary)
+# Read when the Dagster definitions load (not at import).
+SENSOR_INTERVAL_S = "COSTSIM_SENSOR_INTERVAL_S"  # minimum seconds between drift-sensor ticks
+DEFAULT_SENSOR_INTERVAL_S = 30
+EXECUTOR = "COSTSIM_EXECUTOR"  # in_process (default: no process start-up per step) or multiprocess
+EXECUTORS = ("in_process", "multiprocess")
+# Read by the API only.
 API_KEYS_FILE = "COSTSIM_API_KEYS_FILE"  # YAML of hashed API keys (see api/keys.py)
 V2_SANDBOX = "COSTSIM_V2_SANDBOX"  # master switch: "true" runs V2 in shadow
-SANDBOX_DATABASE_URL = "COSTSIM_SANDBOX_DATABASE_URL"  # PostgreSQL: the sandbox role's URL
 RATE_LIMIT_PER_SECOND = "COSTSIM_RATE_LIMIT_PER_SECOND"
 RATE_LIMIT_BURST = "COSTSIM_RATE_LIMIT_BURST"
 V2_TIME_BUDGET_MS = "COSTSIM_V2_TIME_BUDGET_MS"
-TENANTS_FILE = "COSTSIM_TENANTS_FILE"  # YAML: defaults + per-tenant rate limits
-SIGNING_KEYS = "COSTSIM_SIGNING_KEYS"  # secret "kid:<base64url key>,..." (security/signing.py)
 EXPORT_DIR = "COSTSIM_EXPORT_DIR"  # status-history exports; default beside the SQLite file
 EXPORT_TTL_S = "COSTSIM_EXPORT_TTL_S"  # lifetime of a signed export download link
 OUTCOME_MAX_AGE_DAYS = "COSTSIM_OUTCOME_MAX_AGE_DAYS"  # outcomes of older requests answer too_late
+# Read by `costsim db provision-roles` only (with DATABASE_URL as the owner's URL).
+APP_DB_ROLE = "COSTSIM_APP_DB_ROLE"  # the API's login role (row-level security applies to it)
+APP_DB_PASSWORD = "COSTSIM_APP_DB_PASSWORD"  # secret, no default
+SANDBOX_DB_ROLE = "COSTSIM_SANDBOX_DB_ROLE"  # the V2 sandbox's login role
+SANDBOX_DB_PASSWORD = "COSTSIM_SANDBOX_DB_PASSWORD"  # secret, no default
+DEFAULT_ROLES = {APP_DB_ROLE: "costsim_app", SANDBOX_DB_ROLE: "costsim_v2_sandbox"}
 
 
 @dataclass(frozen=True)
@@ -106,6 +92,36 @@ def _positive(environ: Mapping[str, str], name: str, default: str) -> float:
 def database_url_from_env(environ: Mapping[str, str] | None = None) -> str:
     """The application store URL, for commands that need nothing else."""
     return _required(os.environ if environ is None else environ, DATABASE_URL)
+
+
+def sensor_interval_s(environ: Mapping[str, str] | None = None) -> int:
+    """Minimum seconds between drift-sensor ticks (tests and demos shorten it)."""
+    env = os.environ if environ is None else environ
+    return int(env.get(SENSOR_INTERVAL_S, "").strip() or DEFAULT_SENSOR_INTERVAL_S)
+
+
+def executor_name(environ: Mapping[str, str] | None = None) -> str:
+    """How Dagster runs steps: in one process (default) or one process per step."""
+    env = os.environ if environ is None else environ
+    name = env.get(EXECUTOR, "").strip() or EXECUTORS[0]
+    if name not in EXECUTORS:
+        raise RuntimeError(f"{EXECUTOR} must be one of {', '.join(EXECUTORS)}, not {name!r}")
+    return name
+
+
+@dataclass(frozen=True)
+class DatabaseRole:
+    name: str
+    password: str
+
+
+def database_roles(environ: Mapping[str, str] | None = None) -> tuple[DatabaseRole, DatabaseRole]:
+    """(app role, sandbox role) for `costsim db provision-roles`; passwords have no default."""
+    env = os.environ if environ is None else environ
+    return tuple(
+        DatabaseRole(env.get(role, "").strip() or DEFAULT_ROLES[role], _required(env, password))
+        for role, password in ((APP_DB_ROLE, APP_DB_PASSWORD), (SANDBOX_DB_ROLE, SANDBOX_DB_PASSWORD))
+    )
 
 
 def _report_dir(artifact_root: str) -> str | None:

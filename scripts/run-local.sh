@@ -17,4 +17,5 @@ api_pid=$!
 trap 'kill "$api_pid" 2>/dev/null || true' EXIT
 echo "Dagster UI: http://127.0.0.1:$PORT"
 echo "API:        $COSTSIM_API_BASE_URL  (admin key: $local_dir/admin.key; docs at /docs)"
+echo "Kill switch: \`make demo-breach\` in another terminal replays a breaching day (see README)"
 "$BIN/dagster" dev -w workspace.yaml -h 127.0.0.1 -p "$PORT"

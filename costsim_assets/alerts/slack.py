@@ -146,12 +146,17 @@ def deliver_once(
     payload: dict,
     notifier: SlackNotifier | None,
     channel: str = "slack",
+    resend_failed: bool = False,
 ) -> DeliveryOutcome | None:
-    """Claim, send outside any transaction, record; None when another sender already claimed it."""
+    """Claim, send outside any transaction, record; None when another sender already claimed it.
+
+    With `resend_failed` a retried caller (the breach-response job under Dagster's retry policy)
+    sends again what failed before, the first payload, still at most one delivered message."""
     with engine.begin() as conn:
-        if not claim_delivery(conn, dedupe_key, channel, payload):
-            return None
-    outcome = NOT_CONFIGURED if notifier is None else notifier.send(payload["text"], payload.get("blocks"))
+        claimed = claim_delivery(conn, dedupe_key, channel, payload, resend_failed)
+    if claimed is None:
+        return None
+    outcome = NOT_CONFIGURED if notifier is None else notifier.send(claimed["text"], claimed.get("blocks"))
     with engine.begin() as conn:
         finish_delivery(
             conn,

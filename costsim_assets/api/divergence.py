@@ -13,7 +13,7 @@ from fastapi.responses import FileResponse, JSONResponse, Response, StreamingRes
 from costsim_assets.api.errors import ApiError, responses
 from costsim_assets.api.keys import Principal
 from costsim_assets.api.params import parse_instant
-from costsim_assets.api.services import Services, require, services
+from costsim_assets.api.services import Services, require, services, tenant_for
 from costsim_assets.canary.config import load_canary_config
 from costsim_assets.reports.divergence import (
     FILE_ROUTE,
@@ -56,20 +56,6 @@ def _range(start: str, end: str) -> tuple[datetime, datetime]:
     return first, last
 
 
-def _tenant(principal: Principal, named: str | None) -> str | None:
-    """Admins may name any tenant or none (all); everyone else sees only their key's tenant."""
-    if principal.role == "admin":
-        return named
-    if named is not None and named != principal.tenant_id:
-        raise ApiError(
-            403,
-            "tenant_mismatch",
-            "the request names a tenant other than the key's",
-            {"key_tenant": principal.tenant_id},
-        )
-    return principal.tenant_id
-
-
 def _attachment(fmt: str, start: datetime, end: datetime) -> dict[str, str]:
     """A Content-Disposition naming the download after its range."""
     name = f"divergence_{start:%Y%m%dT%H%M%SZ}_{end:%Y%m%dT%H%M%SZ}.{fmt}"
@@ -92,7 +78,7 @@ def divergence_report(
     svc: Services = Depends(services),
 ) -> Response:
     first, last = _range(start, end)
-    tenant_id = _tenant(principal, tenant)
+    tenant_id = tenant_for(principal, tenant)
     with svc.sandbox_engine.connect() as conn:
         rows = query_provenance(
             conn, tenant_id=tenant_id, start=first, end=last, v1_version=v1_version, v2_version=v2_version

@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field
 from costsim_assets.api.errors import ApiError, responses
 from costsim_assets.api.keys import Principal
 from costsim_assets.api.params import parse_instant
-from costsim_assets.api.services import Services, require, services
+from costsim_assets.api.services import Services, require, services, tenant_for
 from costsim_assets.history.exports import history_chunks, write_export
 from costsim_assets.history.formats import MEDIA_TYPES
 from costsim_assets.security.signing import (
@@ -84,22 +84,6 @@ def _store_filters(filters: HistoryFilters) -> dict[str, str | None]:
     }
 
 
-def _tenant(principal: Principal, named: str | None) -> str | None:
-    """Admins may name any tenant or none (all); auditors see only their key's tenant."""
-    if named == ALL_TENANTS:
-        raise ApiError(422, "invalid_request", "'*' is not a tenant: omit tenant to see every tenant")
-    if principal.role == "admin":
-        return named
-    if named is not None and named != principal.tenant_id:
-        raise ApiError(
-            403,
-            "tenant_mismatch",
-            "the request names a tenant other than the key's",
-            {"key_tenant": principal.tenant_id},
-        )
-    return principal.tenant_id
-
-
 def _signing_keys(svc: Services) -> SigningKeys:
     """The configured keys; without them cursors and links cannot be issued, so answer 503."""
     try:
@@ -139,7 +123,7 @@ def list_history(
     principal: Principal = Depends(require("history:read")),
     svc: Services = Depends(services),
 ) -> Any:
-    tenant_id, store_filters = _tenant(principal, filters.tenant), _store_filters(filters)
+    tenant_id, store_filters = tenant_for(principal, filters.tenant), _store_filters(filters)
     if format != "json":
         disposition = f'attachment; filename="status_history.{format}"'
         return StreamingResponse(
@@ -180,7 +164,7 @@ def create_export(
     principal: Principal = Depends(require("history:read")),
     svc: Services = Depends(services),
 ) -> ExportCreated:
-    tenant_id, store_filters = _tenant(principal, body.tenant), _store_filters(body)
+    tenant_id, store_filters = tenant_for(principal, body.tenant), _store_filters(body)
     keys, export_dir = _signing_keys(svc), _export_dir(svc)
     export_id = str(uuid.uuid4())
     written = write_export(

@@ -16,6 +16,7 @@ from costsim_assets.api.rate_limit import TokenBuckets, retry_after_header
 from costsim_assets.sandbox.shadow import ShadowRecorder
 from costsim_assets.settings import ApiSettings
 from costsim_assets.store.routing import read_routing_state
+from costsim_assets.store.tenancy import ALL_TENANTS
 
 LOG = logging.getLogger(__name__)
 ROUTING_CACHE_S = 1.0  # a disable reaches every replica within this long
@@ -54,6 +55,23 @@ class Services:
     def forget_routing(self) -> None:
         """Drop the cached state (after this process changed it)."""
         self._routing = (float("-inf"), False)
+
+
+def tenant_for(principal: Principal, named: str | None) -> str | None:
+    """The one tenant-access rule: admins may name any tenant or none (every tenant); everyone
+    else sees only their key's tenant, and naming another is refused."""
+    if named == ALL_TENANTS:
+        raise ApiError(422, "invalid_request", "'*' is not a tenant: omit tenant to see every tenant")
+    if principal.role == "admin":
+        return named
+    if named is not None and named != principal.tenant_id:
+        raise ApiError(
+            403,
+            "tenant_mismatch",
+            "the request names a tenant other than the key's",
+            {"key_tenant": principal.tenant_id},
+        )
+    return principal.tenant_id
 
 
 def services(request: Request) -> Services:

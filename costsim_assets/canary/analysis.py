@@ -95,7 +95,7 @@ def analyze(day: CanaryDay, config: CanaryConfig) -> dict:
         log_ratio(day.v1_cost[evaluable], day.v2_cost[evaluable], eps),
     )
     completed = day.v2_status == "ok"
-    return {
+    stats = {
         "status": drift.status,
         "evaluations": n,
         "drift_score": drift.score,
@@ -113,4 +113,49 @@ def analyze(day: CanaryDay, config: CanaryConfig) -> dict:
             "reference": _percentiles(day.reference_v1_cost, day.reference_v2_cost),
         },
         "runtime_histogram": runtime_histogram(day, config.runtime_buckets_ms),
+    }
+    return {**stats, "checks": evaluate_checks(stats, config)}
+
+
+def check_outcome(measure: str, value: float | None, threshold: float, evidence: dict) -> dict:
+    """One check's verdict: a breach above the threshold; no value (too little data) is no_data."""
+    no_data = value is None or not np.isfinite(value)
+    outcome = "no_data" if no_data else ("pass" if value <= threshold else "breach")
+    if no_data:
+        detail = f"{measure}: no data ({evidence['evaluations']} evaluations, minimum {MIN_SAMPLE_SIZE})"
+    else:
+        detail = f"{measure} {value:.4g} {'>' if outcome == 'breach' else '<='} threshold {threshold:g}"
+    return {
+        "value": None if no_data else float(value),
+        "threshold": float(threshold),
+        "outcome": outcome,
+        "detail": detail,
+        "moved": [],
+        "evidence": evidence,
+    }
+
+
+def evaluate_checks(stats: dict, config: CanaryConfig) -> dict[str, dict]:
+    """Each check of canary/checks.py from today's statistics (P1: drift score, P2: median shift,
+    P3: schema-error ratio). `moved` names the segments that moved; these statistics have none."""
+    n = stats["evaluations"]
+    return {
+        "realized_drift_p1": check_outcome(
+            "drift score",
+            stats["drift_score"],
+            config.p1_drift_score,
+            {"drift_score": stats["drift_score"], "kl_divergence": stats["kl_divergence"], "evaluations": n},
+        ),
+        "median_shift_p2": check_outcome(
+            "V2 median shift",
+            stats["median_shift"],
+            config.p2_median_shift,
+            {"median_shift": stats["median_shift"], "percentiles": stats["percentiles"], "evaluations": n},
+        ),
+        "schema_errors_p3": check_outcome(
+            "schema-error ratio",
+            stats["schema_error_ratio"],
+            config.p3_schema_error_ratio,
+            {"schema_error_ratio": stats["schema_error_ratio"], "evaluations": n},
+        ),
     }

@@ -1,4 +1,5 @@
-"""Dagster resources: thin wrappers that hand the core its store, artifact root and inputs."""
+"""Dagster resources: thin wrappers that hand the core its store, artifact root and inputs, and
+the deployed set of them, configured from the environment (names in settings.py) at run time."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ from pathlib import Path
 import dagster as dg
 import sqlalchemy as sa
 
+from costsim_assets import settings
 from costsim_assets.reference_data.historical import SHA256_SETTING, TRACE_SHA256, read_trace_bytes
 from costsim_assets.reports.divergence import LINK_TTL_S, signed_report_url
 from costsim_assets.security.signing import parse_signing_keys
+from costsim_assets.simulator.v2_model import V2Model, load_v2_model
 from costsim_assets.store.engine import make_engine, make_sandbox_engine, upgrade_to_head
 from costsim_assets.validation.thresholds import Thresholds, load_thresholds
 
@@ -67,15 +70,23 @@ class ArtifactStoreResource(dg.ConfigurableResource):
         """V2's per-LLM-step output-token predictions (with the naive baselines') on a dataset."""
         return self.path("outputs", name, f"{name}_v2_steps.parquet")
 
+    def report_file(self, stem: str, suffix: str) -> Path:
+        return self.path("reports", f"{stem}.{suffix}")
+
     def metrics_file(self, name: str) -> Path:
         return self.path("validation", f"{name}_metrics.json")
 
-    def model_file(self) -> Path:
-        """The V2 artifact the models/v2_model asset materialized last (what simulations use)."""
-        return self.path("models", "v2_model.json")
+    def canary_file(self, day: str, name: str) -> Path:
+        return self.path("canary", day, name)
 
-    def report_file(self, stem: str, suffix: str) -> Path:
-        return self.path("reports", f"{stem}.{suffix}")
+    def v2_model_file(self, version: str | None = None) -> Path:
+        """The artifact the models/v2_model asset wrote: the current one, or a kept version."""
+        return self.path("models", f"{version}.json" if version else "v2_model.json")
+
+    def v2_model(self) -> V2Model:
+        """The V2 model every V2 simulation uses: the models/v2_model asset's artifact (a missing
+        file means that asset was never materialized here)."""
+        return load_v2_model(self.v2_model_file())
 
 
 REPLAY_SETTINGS = "COSTSIM_REPLAY_SOURCE and COSTSIM_REPLAY_SHA256"
@@ -116,16 +127,18 @@ class ReferenceDataResource(dg.ConfigurableResource):
 
 
 class CanaryResource(dg.ConfigurableResource):
-    """Canary thresholds file (empty: packaged defaults) and where incident files go."""
+    """Canary thresholds file (empty: packaged defaults), the tenants file with per-tenant drift
+    thresholds (empty: none), where incident files go (empty: under the artifact root) and Slack."""
 
     config_file: str = ""
+    tenants_file: str = ""
     incident_dir: str = ""
     slack_webhook_url: str = ""
 
     def config(self):
         from costsim_assets.canary.config import load_canary_config
 
-        return load_canary_config(self.config_file or None)
+        return load_canary_config(self.config_file or None, self.tenants_file or None)
 
     def notifier(self):
         """The Slack notifier, or None when no webhook is configured (deliveries then record why)."""
@@ -137,8 +150,8 @@ class CanaryResource(dg.ConfigurableResource):
 class ReportLinksResource(dg.ConfigurableResource):
     """Where the API serves report files and the key that signs links to them (empty: no links).
 
-    Set through run/resource config or the deployment; both default to "" so an unset environment
-    variable never breaks a run (dg.EnvVar would), it only leaves the links out.
+    Deployed from COSTSIM_API_BASE_URL and COSTSIM_SIGNING_KEYS, which must be set (dg.EnvVar fails
+    a run on an unset variable) but may be empty: an empty value only leaves the links out.
     """
 
     api_base_url: str = ""
@@ -151,3 +164,29 @@ class ReportLinksResource(dg.ConfigurableResource):
     def url(self, name: str) -> str:
         """A signed link to a report file, valid for LINK_TTL_S (7 days)."""
         return signed_report_url(parse_signing_keys(self.signing_keys), self.api_base_url, name, LINK_TTL_S)
+
+
+def resources_from_env() -> dict[str, dg.ConfigurableResource]:
+    """The deployed resources: every field from its environment variable, resolved by Dagster at
+    run time. Optional settings must still be set (possibly empty): the Makefile and the Helm
+    chart set them all."""
+    return {
+        "store": StoreResource(
+            database_url=dg.EnvVar(settings.DATABASE_URL),
+            sandbox_database_url=dg.EnvVar(settings.SANDBOX_DATABASE_URL),
+        ),
+        "artifacts": ArtifactStoreResource(root=dg.EnvVar(settings.ARTIFACT_ROOT)),
+        "reference_data": ReferenceDataResource(
+            historical_source=dg.EnvVar(settings.HISTORICAL_SOURCE),
+            anonymization_salt=dg.EnvVar(settings.ANONYMIZATION_SALT),
+            replay_source=dg.EnvVar(settings.REPLAY_SOURCE),
+            replay_sha256=dg.EnvVar(settings.REPLAY_SHA256),
+        ),
+        "canary": CanaryResource(
+            slack_webhook_url=dg.EnvVar(settings.SLACK_WEBHOOK_URL),
+            tenants_file=dg.EnvVar(settings.TENANTS_FILE),
+        ),
+        "report_links": ReportLinksResource(
+            api_base_url=dg.EnvVar(settings.API_BASE_URL), signing_keys=dg.EnvVar(settings.SIGNING_KEYS)
+        ),
+    }

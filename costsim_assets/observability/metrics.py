@@ -2,6 +2,12 @@
 
 Dagster runs (canary, sensors) and API workers are separate processes, so nothing is kept in
 process memory: each scrape aggregates the store with a few small queries.
+
+Counting, so the alerts mean what they say: `costsim_requests_total` counts each simulate request
+to the API once (V1 answered it, or the plan schema rejected it), whatever the routing state;
+`costsim_schema_errors_total` counts the rejected ones, so P3's ratio is per request.
+`costsim_runs_total` counts evaluations per version: V1 for every provenance row it answered, V2
+only where it ran (rows whose V2 status is `skipped` are V1-only requests).
 """
 
 from __future__ import annotations
@@ -23,12 +29,14 @@ from prometheus_client.metrics_core import (
 from prometheus_client.utils import floatToGoString
 
 from costsim_assets.store.canary_results import latest_canary_result
+from costsim_assets.store.provenance import REPLAY_REQUEST_PREFIX
 from costsim_assets.store.routing import read_routing_state
 from costsim_assets.store.tables import V2_STATUSES, VERSIONS, provenance, schema_errors
 
 LOG = logging.getLogger(__name__)
 WINDOWS = ("canary", "reference")
 SCHEMA_ERROR_SOURCE = "api"
+NOT_V2_RUNS = ("skipped",)  # provenance of a request V2 did not run for (flag or routing off)
 
 
 class StoreCollector:
@@ -44,7 +52,14 @@ class StoreCollector:
             errors = _count_api_schema_errors(conn)
             canary = latest_canary_result(conn)
         yield CounterMetricFamily(
-            "costsim_schema_errors_total", "Distinct API records rejected by the plan schema.", value=errors
+            "costsim_schema_errors_total",
+            "API requests rejected by the plan schema (each once).",
+            value=errors,
+        )
+        yield CounterMetricFamily(
+            "costsim_requests_total",
+            "API simulate requests, each once: answered by V1 or rejected by the plan schema.",
+            value=_count_api_answers(self._sandbox_engine) + errors,
         )
         yield from canary_metrics(canary)
         yield routing_enabled(self._engine)
@@ -58,7 +73,8 @@ def render_metrics(engine: sa.Engine, sandbox_engine: sa.Engine) -> bytes:
 
 
 def runs_total(sandbox_engine: sa.Engine) -> CounterMetricFamily:
-    """Evaluations per version and status from one GROUP BY over sandbox provenance."""
+    """Evaluations per version and status from one GROUP BY over sandbox provenance: V1 wherever
+    it answered (whatever V2 did), V2 wherever it ran."""
     query = sa.select(
         provenance.c.v2_status, sa.func.count(), sa.func.count(provenance.c.v1_version)
     ).group_by(provenance.c.v2_status)
@@ -68,10 +84,19 @@ def runs_total(sandbox_engine: sa.Engine) -> CounterMetricFamily:
         "costsim_runs_total", "Simulator evaluations recorded in provenance.", labels=["version", "status"]
     )
     family.add_metric(["v1", "ok"], sum(v1_ok for _, v1_ok in rows.values()))
-    family.add_metric(["v1", "schema_error"], rows.get("schema_error", (0, 0))[0])
     for status in V2_STATUSES:  # every status, zeros included, so rate() sees series from the start
-        family.add_metric(["v2", status], rows.get(status, (0, 0))[0])
+        if status not in NOT_V2_RUNS:
+            family.add_metric(["v2", status], rows.get(status, (0, 0))[0])
     return family
+
+
+def _count_api_answers(sandbox_engine: sa.Engine) -> int:
+    """API requests V1 answered: provenance rows with V1's half, the traffic replay's excluded."""
+    query = sa.select(sa.func.count()).where(
+        provenance.c.v1_version.is_not(None), provenance.c.request_id.not_like(f"{REPLAY_REQUEST_PREFIX}%")
+    )
+    with sandbox_engine.connect() as conn:
+        return conn.execute(query).scalar_one()
 
 
 def _count_api_schema_errors(conn: sa.Connection) -> int:

@@ -1,7 +1,8 @@
 """Reading the status history: keyset pages for the API and a constant-memory stream for exports.
 
-Every query is tenant-scoped twice: a `tenant_id` predicate (unless the caller is an admin asking
-for every tenant) and, on PostgreSQL, the row-level-security scope of the transaction.
+Every query is tenant-scoped twice: a `tenant_id` predicate (the tenant's rows and the global
+`_system` rows, unless the caller is an admin asking for every tenant) and, on PostgreSQL, the
+row-level-security scope of the transaction.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from costsim_assets.store.tables import status_history
-from costsim_assets.store.tenancy import tenant_scope
+from costsim_assets.store.tenancy import tenant_scope, visible_tenants
 
 EQUALITY_FILTERS = ("entity_type", "entity_id", "new_status", "actor_type", "actor_id")
 RANGE_FILTERS = ("created_from", "created_to")
@@ -21,7 +22,7 @@ EXPORT_BATCH = 5000
 
 
 def _history_query(tenant_id: str | None, filters: Mapping[str, str | None]) -> sa.Select:
-    """Rows of one tenant (None: every tenant) matching the filters, in id order.
+    """Rows one tenant may read (None: every tenant) matching the filters, in id order.
 
     created_from is inclusive and created_to exclusive; both compare as ISO-8601 UTC text.
     """
@@ -30,7 +31,7 @@ def _history_query(tenant_id: str | None, filters: Mapping[str, str | None]) -> 
         raise ValueError(f"unknown history filters: {sorted(unknown)}")
     query = sa.select(status_history).order_by(status_history.c.id)
     if tenant_id is not None:
-        query = query.where(status_history.c.tenant_id == tenant_id)
+        query = query.where(status_history.c.tenant_id.in_(visible_tenants(tenant_id)))
     for name in EQUALITY_FILTERS:
         if filters.get(name) is not None:
             query = query.where(status_history.c[name] == filters[name])

@@ -13,14 +13,16 @@ import sqlalchemy as sa
 from costsim_assets.store.tables import alert_deliveries, incidents
 
 
+def find_incident(conn: sa.Connection, kind: str, partition_key: str) -> dict[str, Any] | None:
+    """The incident of this kind opened for this canary day, if any."""
+    query = sa.select(incidents).where(incidents.c.kind == kind, incidents.c.partition_key == partition_key)
+    row = conn.execute(query).mappings().first()
+    return dict(row) if row else None
+
+
 def open_incident(conn: sa.Connection, **values: Any) -> bool:
     """Insert the incident unless one of the same kind and day exists; True when inserted."""
-    exists = conn.execute(
-        sa.select(incidents.c.id).where(
-            incidents.c.kind == values["kind"], incidents.c.partition_key == values["partition_key"]
-        )
-    ).first()
-    if exists:
+    if find_incident(conn, values["kind"], values["partition_key"]) is not None:
         return False
     return _insert_unless_duplicate(conn, sa.insert(incidents).values(**values))
 
@@ -45,23 +47,41 @@ def list_incidents(conn: sa.Connection) -> list[dict[str, Any]]:
     return [dict(r) for r in conn.execute(sa.select(incidents).order_by(incidents.c.created_at)).mappings()]
 
 
-def claim_delivery(conn: sa.Connection, dedupe_key: str, channel: str, payload: dict) -> bool:
-    """Reserve the right to send this alert once; False when someone already did."""
-    return _insert_unless_duplicate(
+def claim_delivery(
+    conn: sa.Connection, dedupe_key: str, channel: str, payload: dict, resend_failed: bool = False
+) -> dict | None:
+    """Reserve the right to send this alert once: the payload to send, or None when someone already
+    did. With `resend_failed`, a delivery that failed is claimed again (compare-and-set) and the
+    payload it was first claimed with is returned, so a retried sender repeats the same message."""
+    claimed = _insert_unless_duplicate(
         conn,
         sa.insert(alert_deliveries).values(
             dedupe_key=dedupe_key, channel=channel, status="sending", attempts=0, payload=payload
         ),
     )
+    if claimed or not resend_failed:
+        return payload if claimed else None
+    again = conn.execute(
+        sa.update(alert_deliveries)
+        .where(
+            alert_deliveries.c.dedupe_key == dedupe_key,
+            alert_deliveries.c.channel == channel,
+            alert_deliveries.c.status == "failed",
+        )
+        .values(status="sending")
+        .returning(alert_deliveries.c.payload)
+    ).first()
+    return again.payload if again else None
 
 
 def finish_delivery(
     conn: sa.Connection, dedupe_key: str, channel: str, *, status: str, attempts: int, last_error: str | None
 ) -> None:
+    """Record how a claimed delivery went; attempts add up over resends."""
     conn.execute(
         sa.update(alert_deliveries)
         .where(alert_deliveries.c.dedupe_key == dedupe_key, alert_deliveries.c.channel == channel)
-        .values(status=status, attempts=attempts, last_error=last_error)
+        .values(status=status, attempts=alert_deliveries.c.attempts + attempts, last_error=last_error)
     )
 
 

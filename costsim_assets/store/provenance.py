@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from costsim_assets.store.tables import provenance
 
+REPLAY_REQUEST_PREFIX = "replay-"  # request ids of the traffic replay (sandbox/replay.py), not API calls
 V2_COLUMNS = (
     "v2_status",
     "v2_version",

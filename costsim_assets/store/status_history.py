@@ -15,10 +15,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from costsim_assets.store.tables import status_history
-from costsim_assets.store.tenancy import tenant_scope
+from costsim_assets.store.tenancy import SYSTEM_TENANT, tenant_scope
 
 GENESIS_HASH = "0" * 64
-SYSTEM_TENANT = "_system"
 CHAINED_FIELDS = (
     "tenant_id",
     "seq",

@@ -239,6 +239,7 @@ incidents = sa.Table(
     sa.Column("evidence", json_type(), nullable=False),
     sa.Column("json_path", sa.Text, nullable=True),
     sa.Column("md_path", sa.Text, nullable=True),
+    sa.Column("linked_incident_id", sa.String(36), nullable=True),
     sa.UniqueConstraint("kind", "partition_key", name="uq_incidents_kind_partition"),
 )
 

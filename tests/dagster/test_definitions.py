@@ -1,4 +1,5 @@
-"""The whole Definitions: loads, has the documented shape, validates with the dagster CLI."""
+"""The whole Definitions: loads lazily from the environment, has the documented shape (jobs that
+match the work, each scheduled), validates with the dagster CLI."""
 
 import os
 import subprocess
@@ -6,52 +7,87 @@ import sys
 from pathlib import Path
 
 import dagster as dg
+import pytest
 
-from costsim_assets.definitions import defs
+from costsim_assets.canary.checks import CHECKS
+from costsim_assets.definitions import build_definitions, defs
+from costsim_assets.defs import keys
 from costsim_assets.reference_data.build import DATASET_NAMES
+
+DEFINITIONS = build_definitions()
+STATIC = {
+    *(keys.reference(n) for n in DATASET_NAMES),
+    keys.MODEL,
+    *(keys.simulation(n, v) for n in DATASET_NAMES for v in keys.VERSIONS),
+    *(keys.metrics(n) for n in DATASET_NAMES),
+    *(keys.verdict(n) for n in DATASET_NAMES),
+    keys.M6_VERDICT,
+}
+DAILY = {
+    keys.TRAFFIC_REPLAY,
+    keys.CANARY_SAMPLE,
+    keys.CANARY_DRIFT,
+    keys.CANARY_VERDICT,
+    keys.DIVERGENCE_REPORT,
+}
+
+
+def job_keys(name: str) -> set[dg.AssetKey]:
+    return set(DEFINITIONS.resolve_job_def(name).asset_layer.executable_asset_keys)
 
 
 def test_asset_graph_shape():
-    keys = {key.to_user_string() for key in defs.resolve_all_asset_keys()}
-    for name in DATASET_NAMES:
-        assert {
-            f"reference/{name}",
-            f"simulation/{name}_v1",
-            f"simulation/{name}_v2",
-            f"validation/{name}_metrics",
-            f"validation/{name}_verdict",
-        } <= keys
-    assert {
-        "models/v2_model",
-        "validation/m6_verdict",
-        "sandbox/traffic_replay",
-        "canary/sample",
-        "canary/drift",
-        "canary/verdict",
-        "reports/divergence_report",
-    } <= keys
-    assert len(keys) == 5 * 5 + 7
-    graph = defs.resolve_asset_graph()
+    assert set(DEFINITIONS.resolve_all_asset_keys()) == STATIC | DAILY | {keys.ROUTING}
+    graph = DEFINITIONS.resolve_asset_graph()
     for key in graph.get_all_asset_keys():
-        node = graph.get(key)
-        assert node.group_name in {
-            "reference_datasets",
-            "models",
-            "simulation",
-            "validation",
-            "sandbox",
-            "canary",
-            "reports",
-        }
-        assert node.description
-    checks = defs.resolve_asset_graph().asset_check_keys
-    assert {(c.asset_key.to_user_string(), c.name) for c in checks} == {
-        (f"reference/{n}", "great_expectations_suite") for n in DATASET_NAMES
-    } | {("canary/drift", name) for name in ("drift_p1", "median_shift_p2", "schema_errors_p3")}
-    assert defs.resolve_job_def("m6_validation") and defs.resolve_job_def("daily_canary")
-    schedule = defs.resolve_schedule_def("daily_canary_schedule")
-    assert schedule.cron_schedule == "15 1 * * *"
-    assert defs.resolve_sensor_def("canary_drift_sensor")
+        assert graph.get(key).description
+    assert {(c.asset_key, c.name) for c in graph.asset_check_keys} == {
+        (keys.reference(n), "great_expectations_suite") for n in DATASET_NAMES
+    } | {(keys.CANARY_DRIFT, check.name) for check in CHECKS}
+    assert graph.get(keys.ROUTING).parent_keys == {keys.CANARY_DRIFT}
+
+
+def test_everything_that_simulates_with_v2_reads_the_model_asset():
+    graph = DEFINITIONS.resolve_asset_graph()
+    readers = {key for key in graph.get_all_asset_keys() if keys.MODEL in graph.get(key).parent_keys}
+    assert readers == {
+        *(keys.simulation(n, "v2") for n in DATASET_NAMES),
+        *(keys.metrics(n) for n in DATASET_NAMES),  # V2's naive baselines live in its artifact
+        keys.TRAFFIC_REPLAY,
+        keys.CANARY_DRIFT,
+    }
+
+
+def test_jobs_match_the_work_and_each_is_scheduled():
+    assert job_keys("m6_validation") == STATIC
+    assert job_keys("daily_canary") == DAILY
+    assert job_keys("breach_response") == {keys.ROUTING}
+    schedules = {
+        name: DEFINITIONS.resolve_schedule_def(name)
+        for name in ("m6_validation_schedule", "daily_canary_schedule")
+    }
+    assert {name: (s.job_name, s.cron_schedule) for name, s in schedules.items()} == {
+        "m6_validation_schedule": ("m6_validation", "30 0 * * *"),
+        "daily_canary_schedule": ("daily_canary", "15 1 * * *"),
+    }
+    assert DEFINITIONS.resolve_job_def("daily_canary").partitions_def is not None
+    sensors = {s.name: s for s in DEFINITIONS.sensors}
+    assert sensors["canary_drift_sensor"].job_name == "breach_response"
+    assert set(sensors) == {"canary_drift_sensor", "routing_transitions_sensor"}
+
+
+def test_steps_run_in_process_unless_the_deployment_asks_for_processes(monkeypatch):
+    executors = {name: build_definitions(executor=name) for name in ("in_process", "multiprocess")}
+    for name in ("m6_validation", "daily_canary", "breach_response"):
+        assert DEFINITIONS.resolve_job_def(name).executor_def.name == "in_process"
+        assert (
+            executors["multiprocess"].resolve_job_def(name).executor_def.name
+            == "multi_or_in_process_executor"
+        )
+    assert DEFINITIONS.resolve_implicit_global_asset_job_def().executor_def.name == "in_process"
+    monkeypatch.setenv("COSTSIM_EXECUTOR", "threads")
+    with pytest.raises(RuntimeError, match="COSTSIM_EXECUTOR must be one of in_process, multiprocess"):
+        defs()
 
 
 def test_definitions_validate_with_the_cli(tmp_path):
@@ -66,10 +102,20 @@ def test_definitions_validate_with_the_cli(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_settings_read_the_environment_only_at_run_time():
-    store = defs.resources["store"]
-    assert isinstance(store.database_url, dg.EnvVar)
-    assert store.database_url.env_var_name == "COSTSIM_DATABASE_URL"
+def test_the_deployed_definitions_read_the_environment_at_load_time_only(monkeypatch):
+    monkeypatch.setenv("COSTSIM_SENSOR_INTERVAL_S", "7")
+    loaded = defs()
+    store = loaded.resources["store"]
+    assert (
+        isinstance(store.database_url, dg.EnvVar)
+        and store.database_url.env_var_name == "COSTSIM_DATABASE_URL"
+    )
+    assert store.sandbox_database_url.env_var_name == "COSTSIM_SANDBOX_DATABASE_URL"
+    assert loaded.resources["canary"].tenants_file.env_var_name == "COSTSIM_TENANTS_FILE"
+    assert {s.name: s.minimum_interval_seconds for s in loaded.sensors} == {
+        "canary_drift_sensor": 7,
+        "routing_transitions_sensor": 7,
+    }
 
 
 def test_historical_checksum_is_a_run_time_setting_with_the_code_trace_as_default(monkeypatch):

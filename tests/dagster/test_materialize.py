@@ -1,4 +1,5 @@
-"""Materializing the whole graph with real resources: SQLite and PostgreSQL stores, files, checks."""
+"""Materializing the whole graph with real resources (the static job, then the daily job for one
+day, as the README's first command does): SQLite and PostgreSQL stores, files, checks, lineage."""
 
 import json
 
@@ -8,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from costsim_assets.definitions import build_definitions
+from costsim_assets.defs import keys
 from costsim_assets.reference_data.build import DATASET_NAMES
 from costsim_assets.store.tables import schema_errors, validation_reports
 from tests.dagster.conftest import make_resources
@@ -16,15 +18,22 @@ DAY = "2026-11-25"
 SMALL_REPLAY = {"ops": {"sandbox__traffic_replay": {"config": {"requests_per_day": 1500}}}}
 
 
-def materialize_all(resources: dict, instance: dg.DagsterInstance | None = None) -> dg.ExecuteInProcessResult:
-    """The m6_validation job for one day: every asset, the day's replay and canary included."""
-    job = build_definitions(resources).resolve_job_def("m6_validation")
-    return job.execute_in_process(
-        instance=instance or dg.DagsterInstance.ephemeral(),
-        partition_key=DAY,
-        run_config=SMALL_REPLAY,
-        raise_on_error=False,
+def materialize_all(resources: dict) -> list[dg.ExecuteInProcessResult]:
+    """The static m6_validation job, then the daily job for DAY (replay, canary, report)."""
+    definitions, instance = build_definitions(resources), dg.DagsterInstance.ephemeral()
+    static = definitions.resolve_job_def("m6_validation").execute_in_process(
+        instance=instance, raise_on_error=False
     )
+    daily = definitions.resolve_job_def("daily_canary").execute_in_process(
+        instance=instance, partition_key=DAY, run_config=SMALL_REPLAY, raise_on_error=False
+    )
+    return [static, daily]
+
+
+def materializations(results: list[dg.ExecuteInProcessResult]) -> dict[dg.AssetKey, dict]:
+    return {
+        e.asset_key: e.materialization.metadata for r in results for e in r.get_asset_materialization_events()
+    }
 
 
 @pytest.fixture(scope="module")
@@ -35,12 +44,31 @@ def materialized(tmp_path_factory):
 
 
 def test_every_asset_materializes_and_every_check_passes(materialized):
-    resources, result = materialized
-    assert result.success
-    materialized_keys = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
-    assert len(materialized_keys) == 32
-    checks = result.get_asset_check_evaluations()
+    resources, results = materialized
+    assert all(r.success for r in results)
+    assert len(materializations(results)) == 32
+    checks = [c for r in results for c in r.get_asset_check_evaluations()]
     assert len(checks) == 8 and all(c.passed for c in checks)
+
+
+def test_every_materialization_downstream_of_the_model_names_its_version(materialized):
+    resources, results = materialized
+    version = json.loads(resources["artifacts"].v2_model_file().read_text())["version"]
+    done = materializations(results)
+    assert done[keys.MODEL]["model_version"].value == version
+    downstream = [
+        *(keys.simulation(n, "v2") for n in DATASET_NAMES),
+        *(keys.metrics(n) for n in DATASET_NAMES),
+        *(keys.verdict(n) for n in DATASET_NAMES),
+        keys.M6_VERDICT,
+        keys.TRAFFIC_REPLAY,
+        keys.CANARY_SAMPLE,
+        keys.CANARY_DRIFT,
+        keys.DIVERGENCE_REPORT,
+    ]
+    assert {key: done[key]["model_version"].value for key in downstream} == {
+        key: version for key in downstream
+    }
 
 
 def test_reports_are_persisted_as_rows_and_files(materialized):
@@ -103,14 +131,14 @@ def test_missing_historical_source_fails_the_datasets_that_need_it_naming_the_se
     resources = make_resources(
         tmp_path / "a", f"sqlite:///{tmp_path}/s.db", historical_source=str(tmp_path / "nowhere.csv")
     )
-    result = materialize_all(resources)
-    assert not result.success
-    failures = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    static, daily = materialize_all(resources)
+    assert not static.success
+    failures = [e for e in static.all_events if e.event_type_value == "STEP_FAILURE"]
     assert sorted(e.step_key for e in failures) == sorted(f"reference__{name}" for name in DATASET_NAMES)
     assert all("COSTSIM_HISTORICAL_SOURCE" in str(e.event_specific_data.error) for e in failures)
-    done = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
-    assert "models/v2_model" in done and not any(key.startswith("validation/") for key in done)
-    assert "canary/sample" not in done  # the replay needs the historical dataset
+    done = materializations([static, daily])
+    assert keys.MODEL in done and not any(key.path[0] == "validation" for key in done)
+    assert keys.CANARY_SAMPLE not in done  # the replay needs the historical dataset
 
 
 def test_whole_graph_on_postgresql_store(tmp_path, postgres_database_factory):
@@ -124,9 +152,7 @@ def test_whole_graph_on_postgresql_store(tmp_path, postgres_database_factory):
         "validation/low_variance_verdict",
     ]
     job = build_definitions(resources).resolve_job_def("m6_validation")
-    result = job.execute_in_process(
-        asset_selection=[dg.AssetKey.from_user_string(s) for s in selection], partition_key=DAY
-    )
+    result = job.execute_in_process(asset_selection=[dg.AssetKey.from_user_string(s) for s in selection])
     assert result.success
     with resources["store"].engine().connect() as conn:
         verdicts = conn.execute(sa.select(validation_reports.c.version, validation_reports.c.verdict)).all()

@@ -11,7 +11,6 @@ from costsim_assets.simulator.v2_model import artifact_text, load_v2_model
 from costsim_assets.simulator.v2_priors import load_priors
 from costsim_assets.training.fit import fit_v2_artifact
 
-DAY = "2026-11-25"
 KEYS = (
     "reference/low_variance",
     "models/v2_model",
@@ -23,7 +22,7 @@ KEYS = (
 def run(resources: dict, *keys: str) -> dg.ExecuteInProcessResult:
     job = build_definitions(resources).resolve_job_def("m6_validation")
     selection = [dg.AssetKey.from_user_string(key) for key in keys]
-    return job.execute_in_process(asset_selection=selection, partition_key=DAY, raise_on_error=False)
+    return job.execute_in_process(asset_selection=selection, raise_on_error=False)
 
 
 def challenger() -> dict:
@@ -46,9 +45,9 @@ def challenger() -> dict:
 def test_simulations_use_the_materialized_model_and_metrics_refuse_a_stale_one(sqlite_resources):
     artifacts = sqlite_resources["artifacts"]
     assert run(sqlite_resources, *KEYS, "validation/low_variance_metrics").success
-    assert load_v2_model(artifacts.model_file()).version == load_v2_model().version
+    assert load_v2_model(artifacts.v2_model_file()).version == load_v2_model().version
     other = challenger()
-    write_text(artifacts.model_file(), artifact_text(other))
+    write_text(artifacts.v2_model_file(), artifact_text(other))
     stale = run(sqlite_resources, "validation/low_variance_metrics")
     assert not stale.success
     failure = next(e for e in stale.all_events if e.event_type_value == "STEP_FAILURE")

@@ -6,11 +6,13 @@ import dagster as dg
 import pytest
 import sqlalchemy as sa
 
+from costsim_assets.artifacts.files import write_text
 from costsim_assets.definitions import build_definitions
 from costsim_assets.defs.resources import ReferenceDataResource
 from costsim_assets.reference_data.historical import read_trace_bytes
 from costsim_assets.sandbox.replay import trace_requests
 from costsim_assets.simulator.prices import load_price_table
+from costsim_assets.simulator.v2_model import artifact_text, load_v2_model
 from costsim_assets.store.routing import transition_routing
 from costsim_assets.store.tables import outcome_steps, outcomes, provenance
 from tests.dagster.conftest import TRACE, make_resources
@@ -48,6 +50,7 @@ def resources(tmp_path) -> dict:
     path = made["artifacts"].dataset_file("historical")
     path.parent.mkdir(parents=True)
     trace_requests(read_trace_bytes(TRACE), "test-salt", load_price_table()).to_parquet(path)
+    write_text(made["artifacts"].v2_model_file(), artifact_text(load_v2_model().artifact))  # models/v2_model
     return made
 
 
@@ -64,7 +67,7 @@ def test_replay_records_outcomes_and_respects_disabled_routing(resources):
     facts = metadata(result)
     assert facts["rows_added"] == 200 and facts["v2"] == "skipped (routing disabled)"
     assert facts["source"] == "historical" and facts["output_scale"] == 1.3 and facts["price_scale"] == 2.0
-    assert facts["v2_model_version"].startswith("v2-")
+    assert facts["model_version"].startswith("v2-")
     statuses, steps = stored(resources)
     assert set(statuses) == {"skipped"} and len(steps) == 200
     assert metadata(replay(resources, output_scale=1.3, price_scale=2.0))["rows_added"] == 0

@@ -66,6 +66,7 @@ CONFIG_ENV = {
     "COSTSIM_REPLAY_SHA256",
     "COSTSIM_RATE_LIMIT_PER_SECOND",
     "COSTSIM_RATE_LIMIT_BURST",
+    "COSTSIM_EXECUTOR",
 }
 GRPC_HEALTH = ["dagster", "api", "grpc-health-check", "-p", "3030"]
 PLACEHOLDER_ALERTS = """\
@@ -236,6 +237,7 @@ def test_renders_the_expected_objects(docs: list[dict]) -> None:
         ("NetworkPolicy", "allow-database-egress", SANDBOX_NAMESPACE),
         ("Role", "costsim-v2-sandbox-launcher", SANDBOX_NAMESPACE),
         ("RoleBinding", "costsim-v2-sandbox-launcher", SANDBOX_NAMESPACE),
+        ("Job", "costsim-migrations", NAMESPACE),
     }
     assert expected <= names, f"missing: {expected - names}"
     namespaced = [d for d in docs if d["kind"] != "Namespace"]
@@ -511,7 +513,6 @@ def test_sandbox_namespace_name_comes_from_values(helm: str, deploy_root: Path) 
     assert one(docs, "ResourceQuota", namespace="v2-lab")
     assert len(_sandbox_policies(docs, "v2-lab")) == 3
     assert not find(docs, "NetworkPolicy", namespace=SANDBOX_NAMESPACE)
-    assert one(docs, "ConfigMap", "costsim-config")["data"]["COSTSIM_SANDBOX_NAMESPACE"] == "v2-lab"
 
 
 def test_sandbox_can_be_switched_off(helm: str, deploy_root: Path) -> None:
@@ -741,3 +742,31 @@ def test_dagster_run_launcher_uses_the_costsim_image_config_and_secrets(
         v["persistentVolumeClaim"]["claimName"] for v in config["volumes"] if "persistentVolumeClaim" in v
     ]
     assert claims == [prod["artifacts"]["existingClaim"]]
+    # runs read the tenants file (per-tenant drift thresholds) where the ConfigMap says it is
+    [config_volume] = [v for v in config["volumes"] if "configMap" in v]
+    assert config_volume["configMap"]["name"] == "costsim-config"
+    [config_mount] = [m for m in config["volumeMounts"] if m["name"] == config_volume["name"]]
+    assert configmap["COSTSIM_TENANTS_FILE"] == f"{config_mount['mountPath']}/tenants.yaml"
+
+
+def test_the_migration_job_migrates_and_provisions_roles_before_the_workloads(docs: list[dict]) -> None:
+    job = one(docs, "Job", "costsim-migrations")
+    assert set(job["metadata"]["annotations"]["helm.sh/hook"].split(",")) == {"pre-install", "pre-upgrade"}
+    pod = job["spec"]["template"]["spec"]
+    [migrate] = pod["containers"]
+    assert migrate["command"] == ["costsim", "db", "provision-roles"]
+    env = {e["name"]: e for e in migrate["env"]}
+    secrets = load_values(CHART / "values.yaml")["secrets"]
+    assert (
+        env["COSTSIM_DATABASE_URL"]["valueFrom"]["secretKeyRef"]["name"]
+        == secrets["ownerDatabaseUrl"]["name"]
+    )
+    for name in ("COSTSIM_APP_DB_PASSWORD", "COSTSIM_SANDBOX_DB_PASSWORD"):
+        assert set(env[name]["valueFrom"]) == {"secretKeyRef"}
+    assert (env["COSTSIM_APP_DB_ROLE"]["value"], env["COSTSIM_SANDBOX_DB_ROLE"]["value"]) == (
+        "costsim_app",
+        "costsim_v2_sandbox",
+    )
+    assert (
+        pod["automountServiceAccountToken"] is False and migrate["securityContext"]["readOnlyRootFilesystem"]
+    )

@@ -1,4 +1,5 @@
-"""The Prometheus alert rules parse, carry the required metadata, and pass their promtool tests.
+"""The Prometheus alert rules parse, carry the required metadata, and pass their promtool tests,
+whose input series are scraped from the real exporter over store histories (alert_series.py).
 
 `promtool` is required: these tests fail (not skip) when it is missing, because a silently
 skipped alert test is how broken alerts reach production. Install it with
@@ -13,9 +14,11 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.deploy.alert_series import render_tests
+
 ROOT = Path(__file__).resolve().parents[2]
 RULES = Path("deploy/prometheus/costsim-alerts.yml")
-RULE_TESTS = Path("deploy/prometheus/tests/costsim-alerts.test.yml")
+SCENARIOS = Path("deploy/prometheus/tests/costsim-alerts.scenarios.yaml")
 README = Path("deploy/prometheus/README.md")
 ALLOW_MISSING_ENV = "COSTSIM_ALLOW_MISSING_PROMTOOL"
 
@@ -63,8 +66,12 @@ def test_promtool_check_rules() -> None:
     _run_promtool("check", "rules", str(RULES))
 
 
-def test_promtool_unit_tests() -> None:
-    _run_promtool("test", "rules", str(RULE_TESTS))
+def test_promtool_unit_tests(tmp_path: Path) -> None:
+    rendered = render_tests(ROOT / SCENARIOS, ROOT / RULES, tmp_path)
+    tests = yaml.safe_load(rendered.read_text())["tests"]
+    exported = {series["series"].split("{")[0] for test in tests for series in test["input_series"]}
+    assert {"costsim_requests_total", "costsim_schema_errors_total", "costsim_drift_score"} <= exported
+    _run_promtool("test", "rules", str(rendered))
 
 
 def test_rules_file_is_a_plain_prometheus_rules_file() -> None:
@@ -93,7 +100,7 @@ def test_every_alert_has_a_readme_runbook_section() -> None:
 
 
 def test_every_alert_has_a_firing_and_a_silent_unit_test() -> None:
-    cases = [case for test in _load(RULE_TESTS)["tests"] for case in test.get("alert_rule_test", [])]
+    cases = [case for test in _load(SCENARIOS)["scenarios"] for case in test.get("alert_rule_test", [])]
     for name in _alerts():
         mine = [case for case in cases if case["alertname"] == name]
         assert any(case.get("exp_alerts") for case in mine), f"{name}: no case where it fires"

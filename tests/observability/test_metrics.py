@@ -126,10 +126,10 @@ def test_empty_store(stores):
     scraped = scrape(*stores)
     assert samples(scraped, "costsim_runs_total") == {
         labels(version="v1", status="ok"): 0,
-        labels(version="v1", status="schema_error"): 0,
         **{labels(version="v2", status=s): 0 for s in ("pending", "ok", "error", "timeout", "schema_error")},
     }
     assert scraped[("costsim_schema_errors_total", labels())] == 0
+    assert scraped[("costsim_requests_total", labels())] == 0
     assert math.isnan(scraped[("costsim_drift_score", labels())])
     assert scraped[("costsim_routing_enabled", labels())] == 1
     for absent in (
@@ -146,7 +146,6 @@ def test_every_metric_from_the_store(stores):
     scraped = scrape(*stores)
     assert samples(scraped, "costsim_runs_total") == {
         labels(version="v1", status="ok"): 6,
-        labels(version="v1", status="schema_error"): 2,
         labels(version="v2", status="ok"): 3,
         labels(version="v2", status="error"): 1,
         labels(version="v2", status="timeout"): 1,
@@ -154,6 +153,9 @@ def test_every_metric_from_the_store(stores):
         labels(version="v2", status="schema_error"): 2,
     }
     assert scraped[("costsim_schema_errors_total", labels())] == 2
+    # each request once: 6 answered by V1 and 2 rejected (r1 had two bad fields); the
+    # provenance rows of rejected plans are not answers, and a historical record is not a request
+    assert scraped[("costsim_requests_total", labels())] == 8
     assert scraped[("costsim_drift_score", labels())] == 0.125
     assert samples(scraped, "costsim_output_p50") == {
         labels(version="v1", window="canary"): 100,
@@ -190,6 +192,7 @@ def test_metric_types(stores):
     assert types == {
         "costsim_runs": "counter",
         "costsim_schema_errors": "counter",
+        "costsim_requests": "counter",
         "costsim_drift_score": "gauge",
         "costsim_output_p50": "gauge",
         "costsim_output_p90": "gauge",
@@ -197,6 +200,16 @@ def test_metric_types(stores):
         "costsim_routing_enabled": "gauge",
         "costsim_canary_last_success_timestamp_seconds": "gauge",
     }
+
+
+def test_replayed_traffic_is_a_v1_run_but_not_an_api_request(stores):
+    engine, sandbox = stores
+    replayed = {**provenance_row("ok"), "request_id": "replay-2024-05-01-0000001"}
+    with sandbox.begin() as conn:
+        insert_provenance(conn, [replayed, provenance_row("ok")])
+    scraped = scrape(engine, sandbox)
+    assert scraped[("costsim_runs_total", labels(version="v1", status="ok"))] == 2
+    assert scraped[("costsim_requests_total", labels())] == 1
 
 
 def test_canary_without_drift_or_statistics(stores):

@@ -3,7 +3,7 @@
 import pytest
 
 from costsim_assets.store.history_queries import history_page, iter_history
-from costsim_assets.store.status_history import append_status
+from costsim_assets.store.status_history import SYSTEM_TENANT, append_status
 
 
 def append(conn, tenant="a", **fields):
@@ -44,6 +44,18 @@ def test_tenant_predicate_unless_admin(seeded):
     engine, made = seeded
     assert made["b"] not in page(engine) and page(engine, tenant_id="b") == [made["b"]]
     assert len(page(engine, tenant_id=None)) == 7
+
+
+def test_every_tenant_reads_the_global_events_and_only_its_own(migrated_engine):
+    with migrated_engine.begin() as conn:
+        own = {tenant: append(conn, tenant=tenant) for tenant in ("a", "b")}
+        global_event = append(conn, tenant=SYSTEM_TENANT, entity_type="v2_routing")
+    assert page(migrated_engine, tenant_id="a") == [own["a"], global_event]
+    assert page(migrated_engine, tenant_id="b") == [own["b"], global_event]
+    assert page(migrated_engine, tenant_id=SYSTEM_TENANT) == [global_event]
+    with migrated_engine.connect() as conn:
+        streamed = [r["id"] for r in iter_history(conn, tenant_id="b", filters={})]
+    assert streamed == [own["b"], global_event]
 
 
 @pytest.mark.parametrize(

@@ -55,19 +55,19 @@ def tenants_seen(conn, scope_sql):
 def test_a_query_without_where_sees_only_the_scoped_tenant(app_engine):
     _, app = app_engine
     with app.begin() as conn:
-        assert tenants_seen(conn, "tenant-a") == ["tenant-a", "tenant-a"]
+        assert tenants_seen(conn, "tenant-a") == [SYSTEM_TENANT, "tenant-a", "tenant-a"]
     with app.begin() as conn:
         assert tenants_seen(conn, None) == []
     with app.begin() as conn:
         assert tenants_seen(conn, "*") == [SYSTEM_TENANT, "tenant-a", "tenant-a", "tenant-b"]
     with app.begin() as conn:
         tenant_scope(conn, "tenant-b")
-        assert tenants_seen(conn, None) == ["tenant-b"]
+        assert tenants_seen(conn, None) == [SYSTEM_TENANT, "tenant-b"]
     with app.connect() as conn:
         assert [
             r["tenant_id"]
             for r in history_page(conn, tenant_id="tenant-b", filters={}, after_id=None, limit=10)
-        ] == ["tenant-b"]
+        ] == ["tenant-b", SYSTEM_TENANT]
     with app.connect() as conn:
         assert len(list(iter_history(conn, tenant_id=None, filters={}))) == 4
 
@@ -77,13 +77,14 @@ def test_the_app_role_appends_only_within_its_scope(app_engine):
     with app.begin() as conn:
         assert append(conn, "tenant-a")["seq"] == 3
         assert append(conn, SYSTEM_TENANT)["seq"] == 2
-    with pytest.raises(sa.exc.ProgrammingError, match="row-level security"), app.begin() as conn:
-        tenant_scope(conn, "tenant-a")
-        conn.exec_driver_sql(
-            "INSERT INTO status_history (tenant_id, seq, entity_type, entity_id, new_status, "
-            "actor_type, actor_id, reason, metadata, created_at, prev_hash, chain_hash) "
-            "VALUES ('tenant-b', 9, 'x', 'x', 'x', 'x', 'x', 'x', '{}', 'x', 'x', 'x')"
-        )
+    for other in ("tenant-b", SYSTEM_TENANT):  # global rows are readable, never writable, by a tenant
+        with pytest.raises(sa.exc.ProgrammingError, match="row-level security"), app.begin() as conn:
+            tenant_scope(conn, "tenant-a")
+            conn.exec_driver_sql(
+                "INSERT INTO status_history (tenant_id, seq, entity_type, entity_id, new_status, "
+                "actor_type, actor_id, reason, metadata, created_at, prev_hash, chain_hash) "
+                f"VALUES ('{other}', 9, 'x', 'x', 'x', 'x', 'x', 'x', '{{}}', 'x', 'x', 'x')"
+            )
 
 
 @pytest.mark.parametrize(

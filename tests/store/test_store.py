@@ -32,6 +32,7 @@ REVISIONS = [
         "0003_canary_incidents",
         "0004_history_exports_rls",
         "0005_outcomes",
+        "0006_killswitch",
     )
 ]
 NESTED_METRICS = {
@@ -78,7 +79,7 @@ def test_upgrade_reaches_head_and_is_idempotent(engine: sa.Engine) -> None:
     assert current_revision(engine) is None
     upgrade_to_head(engine)
     upgrade_to_head(engine)
-    assert current_revision(engine) == head_revision() == "0005"
+    assert current_revision(engine) == head_revision() == "0006"
     assert {"validation_reports", "schema_errors"} <= set(sa.inspect(engine).get_table_names())
 
 

@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 from costsim_assets.canary.analysis import CanaryDay, analyze, log_ratio, relative_median_shift
+from costsim_assets.canary.checks import CHECKS
 from costsim_assets.canary.config import load_canary_config
 from costsim_assets.canary.sampling import partition_seed, stratified_sample, stratum_sizes
 
@@ -88,3 +89,42 @@ def test_too_little_data_is_no_data():
     assert np.isnan(relative_median_shift(np.ones(5), np.ones(50)))
     assert np.isnan(relative_median_shift(np.zeros(50), np.ones(50)))
     assert log_ratio(np.zeros(1), np.zeros(1), 0.01)[0] == 0.0
+
+
+def test_every_check_of_the_table_gets_value_threshold_outcome_detail_moved_evidence():
+    rng = np.random.default_rng(3)
+    v1 = rng.gamma(2, 3, 800)
+    status = ["schema_error"] * 80 + ["ok"] * 720
+    stats = analyze(day(v1, v1 * 0.3, status=status, ref_v1=v1, ref_v2=v1 * 0.1), load_canary_config())
+    checks = stats["checks"]
+    assert list(checks) == [check.name for check in CHECKS]
+    assert {name: c["outcome"] for name, c in checks.items()} == {
+        "realized_drift_p1": "breach",
+        "median_shift_p2": "breach",
+        "schema_errors_p3": "breach",
+    }
+    p3 = checks["schema_errors_p3"]
+    assert (p3["value"], p3["threshold"], p3["moved"]) == (pytest.approx(0.1), 0.05, [])
+    assert p3["detail"] == "schema-error ratio 0.1 > threshold 0.05" and p3["evidence"]["evaluations"] == 800
+    quiet = analyze(day(v1, v1), load_canary_config())["checks"]["realized_drift_p1"]
+    assert (quiet["outcome"], quiet["detail"]) == ("pass", "drift score 0 <= threshold 0.2")
+
+
+def test_too_little_data_is_no_data_for_every_check():
+    checks = analyze(day(np.ones(5), np.ones(5)), load_canary_config())["checks"]
+    drift = checks["realized_drift_p1"]
+    assert drift["outcome"] == "no_data" and drift["value"] is None
+    assert drift["detail"] == "drift score: no data (5 evaluations, minimum 30)"
+
+
+def test_per_tenant_drift_thresholds_come_from_the_tenants_file(tmp_path):
+    tenants = tmp_path / "tenants.yaml"  # the shape the Helm chart renders
+    tenants.write_text(
+        "defaults: {drift: {warn: 0.3, fail: 0.5}, rateLimit: {requestsPerSecond: 50, burst: 100}}\n"
+        "tenants:\n"
+        "  tenant-b: {drift: {warn: 0.2, fail: 0.35}, rateLimit: {requestsPerSecond: 50, burst: 100}}\n"
+    )
+    config = load_canary_config(tenants_file=tenants)
+    assert (config.drift_thresholds("tenant-b").warn, config.drift_thresholds("tenant-b").fail) == (0.2, 0.35)
+    assert config.drift_thresholds("tenant-z").fail == 0.5
+    assert load_canary_config().drift_thresholds("tenant-b") is None

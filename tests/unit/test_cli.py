@@ -11,7 +11,7 @@ import pytest
 from costsim_assets.api.keys import KeyRing, create_key
 from costsim_assets.cli import main
 from costsim_assets.settings import load_api_settings
-from costsim_assets.store.engine import make_engine
+from costsim_assets.store.engine import head_revision, make_engine
 from costsim_assets.store.routing import read_routing_state
 
 
@@ -122,3 +122,40 @@ def test_evaluate_trace_refuses_a_wrong_checksum_or_format_in_one_line(tmp_path,
     assert code == 2 and err.count("\n") == 1 and "--source" in err and "Azure format" in err
     code, _, err = evaluate(capsys, "--source", str(tmp_path / "absent.csv"), "--sha256", digest)
     assert code == 2 and "--source" in err and "not readable" in err
+
+
+def test_routing_status_and_incidents(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("COSTSIM_DATABASE_URL", f"sqlite:///{tmp_path}/store.db")
+    with pytest.raises(SystemExit):
+        main(["routing", "disable"])  # a reason is required to change anything
+    assert main(["routing", "status"]) == 0
+    assert "state: enabled" in capsys.readouterr().out
+    assert main(["incidents", "--day", "2026-11-23"]) == 0 and capsys.readouterr().out == ""
+
+
+def test_provision_roles_needs_passwords_and_postgresql(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("COSTSIM_DATABASE_URL", f"sqlite:///{tmp_path}/store.db")
+    for name in ("COSTSIM_APP_DB_PASSWORD", "COSTSIM_SANDBOX_DB_PASSWORD"):
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(RuntimeError, match="COSTSIM_APP_DB_PASSWORD must be set"):
+        main(["db", "provision-roles"])
+    monkeypatch.setenv("COSTSIM_APP_DB_PASSWORD", "a")
+    monkeypatch.setenv("COSTSIM_SANDBOX_DB_PASSWORD", "s")
+    assert main(["db", "provision-roles"]) == 2
+    assert "PostgreSQL only" in capsys.readouterr().err
+
+
+def test_the_api_and_the_cli_do_not_import_dagster():
+    """The API process stays small: settings are pure, the Dagster resources live in defs/."""
+    probe = (
+        "import sys, costsim_assets.api.app, costsim_assets.cli, costsim_assets.settings; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'dagster'))"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
+
+
+def test_db_migrate_reaches_head(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("COSTSIM_DATABASE_URL", f"sqlite:///{tmp_path}/store.db")
+    assert main(["db", "migrate"]) == 0
+    assert capsys.readouterr().out.strip() == f"migrated to {head_revision()}"

@@ -3,7 +3,7 @@
 import pytest
 
 from costsim_assets import settings
-from costsim_assets.defs.resources import REPLAY_SETTINGS
+from costsim_assets.defs.resources import REPLAY_SETTINGS, resources_from_env
 from costsim_assets.settings import load_api_settings
 
 BASE = {"COSTSIM_DATABASE_URL": "sqlite://", "COSTSIM_API_KEYS_FILE": "keys.yaml"}
@@ -23,7 +23,7 @@ def test_a_bad_outcome_max_age_stops_start_up_naming_the_setting(value):
 
 
 def test_the_replay_source_is_read_from_the_environment_at_run_time(monkeypatch):
-    resource = settings.resources()["reference_data"]
+    resource = resources_from_env()["reference_data"]
     for name, value in {
         "COSTSIM_HISTORICAL_SOURCE": "historical.csv",
         "COSTSIM_ANONYMIZATION_SALT": "salt",

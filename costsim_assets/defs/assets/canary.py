@@ -1,32 +1,30 @@
-"""The daily canary: the day's provenance sample, its drift/divergence analysis with the P1/P2/P3
-checks (emitted by the asset, P1 and P3 blocking), and the day's verdict."""
+"""The daily canary: the day's provenance sample, its drift/divergence analysis with the checks
+of canary/checks.py (emitted by the asset; blocking ones stop the day's verdict), and the verdict."""
 
 import json
 
 import dagster as dg
-import numpy as np
 import pandas as pd
 
 from costsim_assets.artifacts.files import write_json, write_parquet, write_text
 from costsim_assets.canary.analysis import analyze
+from costsim_assets.canary.checks import CHECKS
 from costsim_assets.canary.report import canary_markdown, mismatching_pairs
 from costsim_assets.canary.rerun import canary_day, rerun_sample
 from costsim_assets.canary.sampling import partition_seed, stratified_sample
 from costsim_assets.canary.verdict import record_canary_verdict
+from costsim_assets.defs import keys
 from costsim_assets.defs.partitions import DAILY, partition_day_bounds
 from costsim_assets.defs.resources import ArtifactStoreResource, CanaryResource, StoreResource
-from costsim_assets.reference_data.build import DATASET_NAMES
+from costsim_assets.reference_data.build import DATASET_NAMES, HISTORICAL
 from costsim_assets.sandbox.evaluation import V2Evaluator
-from costsim_assets.simulator.v2_model import load_v2_model
+from costsim_assets.simulator.v2_model import V2Model
 from costsim_assets.statistics.percentiles import json_safe
 from costsim_assets.store.canary_results import record_canary_result
 from costsim_assets.store.provenance import decompress, query_provenance
 from costsim_assets.validation.evaluate import simulate
 from costsim_assets.validation.metrics import dataset_metrics
 
-SAMPLE_KEY = dg.AssetKey(["canary", "sample"])
-DRIFT_KEY = dg.AssetKey(["canary", "drift"])
-CHECKS = {"drift_p1": ("P1", True), "median_shift_p2": ("P2", False), "schema_errors_p3": ("P3", True)}
 SAMPLE_COLUMNS = (
     "id",
     "created_at",
@@ -46,11 +44,11 @@ SAMPLE_COLUMNS = (
 
 
 @dg.asset(
-    key=SAMPLE_KEY,
+    key=keys.CANARY_SAMPLE,
     partitions_def=DAILY,
     group_name="canary",
     kinds={"parquet"},
-    deps=[dg.AssetKey(["sandbox", "traffic_replay"])],
+    deps=[keys.TRAFFIC_REPLAY],
     description="A stratified (by tenant) sample of the day's provenance, seeded by the partition "
     "key so a rerun draws the same rows; all rows when the day has fewer.",
 )
@@ -68,50 +66,52 @@ def canary_sample(
         if rows
         else pd.DataFrame(columns=[*SAMPLE_COLUMNS, "plan_z"])
     )
-    sample = stratified_sample(frame, canary.config().sample_size, partition_seed(context.partition_key))
+    size = canary.config().sample_size
+    sample = stratified_sample(frame, size, partition_seed(context.partition_key))
     plans = (decompress(z) for z in sample.pop("plan_z"))
     sample["plan_json"] = [plan if isinstance(plan, str) else json.dumps(plan) for plan in plans]
-    path = write_parquet(artifacts.path("canary", context.partition_key, "sample.parquet"), sample)
+    path = write_parquet(artifacts.canary_file(context.partition_key, "sample.parquet"), sample)
+    versions = sorted(str(v) for v in sample["v2_version"].dropna().unique())
+    context.log.info(
+        f"{context.partition_key}: sampled {len(sample)} of {len(frame)} provenance rows (target {size}, "
+        f"stratified by tenant over {sample['tenant_id'].nunique()} tenants); V2 versions {versions}"
+    )
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": len(sample),
             "day_rows": len(frame),
             "path": dg.MetadataValue.path(str(path)),
+            "model_version": ", ".join(versions),
         }
     )
 
 
-def _check_results(stats: dict, config, partition_key: str, diff_path: str) -> list[dg.AssetCheckResult]:
-    values = {
-        "drift_p1": (stats["drift_score"], config.p1_drift_score),
-        "median_shift_p2": (stats["median_shift"], config.p2_median_shift),
-        "schema_errors_p3": (stats["schema_error_ratio"], config.p3_schema_error_ratio),
-    }
-    results = []
-    for name, (value, threshold) in values.items():
-        priority, blocking = CHECKS[name]
-        no_data = value is None or not np.isfinite(value)
-        passed = (not no_data) and value <= threshold
-        results.append(
-            dg.AssetCheckResult(
-                check_name=name,
-                asset_key=DRIFT_KEY,
-                passed=passed,
-                severity=dg.AssetCheckSeverity.ERROR if blocking else dg.AssetCheckSeverity.WARN,
-                metadata={
-                    "partition": partition_key,
-                    "priority": priority,
-                    "threshold": threshold,
-                    "value": None if no_data else float(value),
-                    "outcome": "no_data" if no_data else ("pass" if passed else "breach"),
-                    "diff_artifacts": dg.MetadataValue.path(diff_path),
-                },
-            )
+def _check_results(checks: dict, partition_key: str, diff_path: str) -> list[dg.AssetCheckResult]:
+    """One result per row of the checks table, carrying what the breach-response job needs."""
+    return [
+        dg.AssetCheckResult(
+            check_name=check.name,
+            asset_key=keys.CANARY_DRIFT,
+            passed=checks[check.name]["outcome"] == "pass",
+            severity=dg.AssetCheckSeverity.ERROR if check.blocking else dg.AssetCheckSeverity.WARN,
+            metadata={
+                "partition": partition_key,
+                "priority": check.priority,
+                "action": check.action,
+                "threshold": checks[check.name]["threshold"],
+                "value": checks[check.name]["value"],
+                "outcome": checks[check.name]["outcome"],
+                "detail": checks[check.name]["detail"],
+                "moved": dg.MetadataValue.json(checks[check.name]["moved"]),
+                "evidence": dg.MetadataValue.json(checks[check.name]["evidence"]),
+                "diff_artifacts": dg.MetadataValue.path(diff_path),
+            },
         )
-    return results
+        for check in CHECKS
+    ]
 
 
-def _golden(artifacts: ArtifactStoreResource, model) -> dict[str, dict]:
+def _golden(artifacts: ArtifactStoreResource, model: V2Model) -> dict[str, dict]:
     golden = {}
     for name in DATASET_NAMES:
         dataset = pd.read_parquet(artifacts.dataset_file(name))
@@ -120,19 +120,24 @@ def _golden(artifacts: ArtifactStoreResource, model) -> dict[str, dict]:
 
 
 @dg.asset(
-    key=DRIFT_KEY,
+    key=keys.CANARY_DRIFT,
     partitions_def=DAILY,
     group_name="canary",
     kinds={"parquet", "json"},
-    deps=[SAMPLE_KEY, *(dg.AssetKey(["reference", n]) for n in DATASET_NAMES)],
+    deps=[keys.CANARY_SAMPLE, keys.MODEL, *(keys.reference(n) for n in DATASET_NAMES)],
     check_specs=[
         dg.AssetCheckSpec(
-            name, asset=DRIFT_KEY, blocking=blocking, description=f"{priority}: see config/canary.yaml"
+            check.name,
+            asset=keys.CANARY_DRIFT,
+            blocking=check.blocking,
+            description=f"{check.priority} ({check.action} on breach): {check.description}; "
+            "thresholds in config/canary.yaml",
         )
-        for name, (priority, blocking) in CHECKS.items()
+        for check in CHECKS
     ],
-    description="Reruns V1 and V2 on the sample; pairwise V2-vs-V1 statistics, drift against the "
-    "golden reference, V2 on every golden dataset; mismatching pairs as diff artifacts.",
+    description="Reruns V1 and V2 (the models/v2_model artifact) on the sample; pairwise V2-vs-V1 "
+    "statistics, drift against the golden reference, V2 on every golden dataset; mismatching pairs "
+    "as diff artifacts.",
 )
 def canary_drift(
     context: dg.AssetExecutionContext,
@@ -140,27 +145,33 @@ def canary_drift(
     artifacts: ArtifactStoreResource,
     canary: CanaryResource,
 ) -> dg.MaterializeResult:
-    day_key, config, model = context.partition_key, canary.config(), load_v2_model()
-    sample = pd.read_parquet(artifacts.path("canary", day_key, "sample.parquet"))
+    day_key, config, model = context.partition_key, canary.config(), artifacts.v2_model()
+    sample = pd.read_parquet(artifacts.canary_file(day_key, "sample.parquet"))
     v1, v2 = rerun_sample(sample, V2Evaluator(model))
-    day = canary_day(sample, v1, v2, pd.read_parquet(artifacts.dataset_file("historical")), model)
+    day = canary_day(sample, v1, v2, pd.read_parquet(artifacts.dataset_file(HISTORICAL)), model)
     stats = json_safe(analyze(day, config))
     golden = _golden(artifacts, model)
     diff_path = write_parquet(
-        artifacts.path("canary", day_key, "diff_pairs.parquet"),
+        artifacts.canary_file(day_key, "diff_pairs.parquet"),
         mismatching_pairs(sample, day, v1, v2, config),
     )
-    checks = _check_results(stats, config, day_key, str(diff_path))
-    report_path = write_json(artifacts.path("canary", day_key, "canary.json"), {**stats, "golden": golden})
-    markdown = canary_markdown(
-        day_key, stats, [(c.check_name, c.passed, c.metadata["outcome"].value) for c in checks], golden
-    )
+    checks = _check_results(stats["checks"], day_key, str(diff_path))
+    for name, outcome in stats["checks"].items():
+        context.log.info(
+            f"{day_key} {name} with V2 {model.version}: {outcome['outcome']}; {outcome['detail']}"
+        )
+    report_path = write_json(artifacts.canary_file(day_key, "canary.json"), {**stats, "golden": golden})
+    rows = [
+        (name, o["outcome"] == "pass", f"{o['outcome']}: {o['detail']}")
+        for name, o in stats["checks"].items()
+    ]
+    markdown = canary_markdown(day_key, stats, rows, golden)
     write_text(report_path.with_suffix(".md"), markdown)
     with store.engine().begin() as conn:
         record_canary_result(
             conn,
             partition_key=day_key,
-            run_id=context.run_id,
+            run_id=context.run.run_id,
             status=stats["status"],
             sample_size=len(sample),
             drift_score=stats["drift_score"],
@@ -173,6 +184,7 @@ def canary_drift(
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": len(sample),
+            "model_version": model.version,
             "drift_score": stats["drift_score"],
             "median_shift": stats["median_shift"],
             "report": dg.MetadataValue.md(markdown),
@@ -184,16 +196,22 @@ def canary_drift(
 
 
 @dg.asset(
-    key=["canary", "verdict"],
+    key=keys.CANARY_VERDICT,
     partitions_def=DAILY,
     group_name="canary",
-    deps=[DRIFT_KEY],
+    deps=[keys.CANARY_DRIFT],
     description="The day's canary verdict (runs only when the blocking checks passed): a status "
-    "history row, and re-enabling V2 after N consecutive passes when configured.",
+    "history row, and re-enabling V2 after N consecutive passes when configured (that transition "
+    "shows on routing/v2_state through the routing sensor).",
 )
 def canary_verdict(
     context: dg.AssetExecutionContext, store: StoreResource, canary: CanaryResource
 ) -> dg.MaterializeResult:
+    reenable_after = canary.config().reenable_after_passes
     with store.engine().begin() as conn:
-        outcome = record_canary_verdict(conn, context.partition_key, canary.config().reenable_after_passes)
+        outcome = record_canary_verdict(conn, context.partition_key, reenable_after)
+    context.log.info(
+        f"{context.partition_key}: canary pass, {outcome['consecutive_passes']} in a row; re-enable after "
+        f"{reenable_after or 'never (a person decides)'}; re-enabled now: {outcome['reenabled']}"
+    )
     return dg.MaterializeResult(metadata=outcome)

@@ -6,6 +6,7 @@ from pathlib import Path
 import dagster as dg
 
 from costsim_assets.artifacts.files import write_json
+from costsim_assets.defs import keys
 from costsim_assets.defs.partitions import DAILY, partition_day_bounds
 from costsim_assets.defs.resources import (
     ArtifactStoreResource,
@@ -33,14 +34,15 @@ def _file_metadata(files: dict[str, Path], links: ReportLinksResource) -> dict[s
 
 
 @dg.asset(
-    key=["reports", "divergence_report"],
+    key=keys.DIVERGENCE_REPORT,
     partitions_def=DAILY,
     group_name="reports",
     kinds={"csv", "parquet", "json"},
-    deps=[dg.AssetKey(["sandbox", "traffic_replay"])],
+    deps=[keys.TRAFFIC_REPLAY],
     description="The day's V2-vs-V1 cost divergence over all tenants, by the canary's statistics "
     "and tolerances: every pair as CSV, JSON lines and Parquet, plus a JSON summary; "
-    "status no_data (values null) when the day has too few pairs.",
+    "status no_data (values null) when the day has too few pairs. It reads provenance only, so "
+    "a failed blocking canary check does not stop it.",
 )
 def divergence_report(
     context: dg.AssetExecutionContext,
@@ -61,8 +63,16 @@ def divergence_report(
         fmt: write_report(frame, summary, directory / report_file_name(day, fmt), fmt) for fmt in FORMATS
     }
     files["summary"] = write_json(directory / report_file_name(day, "json"), summary)
+    versions = sorted({str(row["v2_version"]) for row in rows if row.get("v2_version")})
+    context.log.info(
+        f"{day}: {len(frame)} V1/V2 pairs from {len(rows)} provenance rows (V2 versions {versions}); "
+        f"status {summary.get('status')}, matching rate {summary.get('matching_rate')} within "
+        f"rel {config.matching_rel_tol} / abs {config.matching_abs_tol} cents; "
+        f"signed links: {report_links.enabled()}"
+    )
     return dg.MaterializeResult(
         metadata={
+            "model_version": ", ".join(versions),
             "summary": dg.MetadataValue.json(summary),
             "dagster/row_count": len(frame),
             **_file_metadata(files, report_links),

@@ -2,12 +2,13 @@
 
 It materializes the bootstrap champion shipped with the package (fitted on the earliest 70 % of
 the real trace by `training.bootstrap`); everything that simulates with V2 reads the file this
-asset writes, so a refitted model only has to be materialized here to be used.
+asset writes, never the packaged file (ArtifactStoreResource.v2_model), so the lineage is true.
 """
 
 import dagster as dg
 
 from costsim_assets.artifacts.files import write_text
+from costsim_assets.defs import keys
 from costsim_assets.defs.resources import ArtifactStoreResource
 from costsim_assets.simulator.v2_model import artifact_text, load_v2_model
 
@@ -33,7 +34,7 @@ def model_metadata(artifact: dict) -> dict:
 
 
 @dg.asset(
-    key=["models", "v2_model"],
+    key=keys.MODEL,
     group_name="models",
     kinds={"json"},
     description="CostSim V2's fitted artifact (segments with calibrated intervals, price table, priors, "
@@ -42,9 +43,13 @@ def model_metadata(artifact: dict) -> dict:
 def v2_model(context: dg.AssetExecutionContext, artifacts: ArtifactStoreResource) -> dg.MaterializeResult:
     model = load_v2_model()
     text = artifact_text(model.artifact)
-    write_text(artifacts.path("models", f"{model.version}.json"), text)
-    path = write_text(artifacts.model_file(), text)
+    kept = write_text(artifacts.v2_model_file(model.version), text)
+    path = write_text(artifacts.v2_model_file(), text)
     context.log.info(f"V2 model {model.version}: {len(model.segments.names)} segments, latency not validated")
     return dg.MaterializeResult(
-        metadata={"path": dg.MetadataValue.path(str(path)), **model_metadata(model.artifact)}
+        metadata={
+            "path": dg.MetadataValue.path(str(path)),
+            "kept_as": dg.MetadataValue.path(str(kept)),
+            **model_metadata(model.artifact),
+        }
     )

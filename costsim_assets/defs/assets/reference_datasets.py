@@ -6,6 +6,7 @@ import dagster as dg
 import pandas as pd
 
 from costsim_assets.artifacts.files import write_json, write_parquet
+from costsim_assets.defs import keys
 from costsim_assets.defs.resources import ArtifactStoreResource, ReferenceDataResource, StoreResource
 from costsim_assets.reference_data.build import (
     HISTORICAL,
@@ -106,7 +107,7 @@ def _manifest(name: str, dataset: ReferenceDataset, paths: tuple, rejected_recor
 
 def build_reference_dataset_asset(name: str) -> dg.AssetsDefinition:
     @dg.asset(
-        key=["reference", name],
+        key=keys.reference(name),
         group_name="reference_datasets",
         description=DESCRIPTIONS[name],
         kinds={"parquet"},
@@ -122,15 +123,19 @@ def build_reference_dataset_asset(name: str) -> dg.AssetsDefinition:
         path = write_parquet(artifacts.dataset_file(name), frame)
         steps_path = write_parquet(artifacts.dataset_steps_file(name), dataset.steps)
         errors = schema_error_rows(frame)
-        write_parquet(
-            artifacts.path("datasets", name, "schema_errors.parquet"),
+        kept = write_parquet(
+            artifacts.dataset_file(name).with_name("schema_errors.parquet"),
             pd.DataFrame(errors, columns=list(SCHEMA_ERROR_COLUMNS)),
         )
         with store.engine().begin() as conn:
-            record_schema_errors(conn, name, errors, run_id=context.run_id)
+            record_schema_errors(conn, name, errors, run_id=context.run.run_id)
         rejected = len({e["record_id"] for e in errors})
         manifest = _manifest(name, dataset, (path, steps_path), rejected)
-        write_json(artifacts.path("datasets", name, "manifest.json"), manifest)
+        write_json(artifacts.dataset_file(name).with_name("manifest.json"), manifest)
+        context.log.info(
+            f"{name}: {len(frame)} records, {rejected} rejected by the plan schema ({len(errors)} issues "
+            f"kept in {kept.name} and the schema_errors table); content {manifest['content_sha256'][:12]}"
+        )
         return dg.MaterializeResult(
             metadata={
                 "dagster/row_count": len(frame),
@@ -138,7 +143,7 @@ def build_reference_dataset_asset(name: str) -> dg.AssetsDefinition:
                 "path": dg.MetadataValue.path(str(path)),
                 "content_sha256": manifest["content_sha256"],
                 "schema_error_records": rejected,
-                "schema_errors_kept": dg.MetadataValue.path(str(path.with_name("schema_errors.parquet"))),
+                "schema_errors_kept": dg.MetadataValue.path(str(kept)),
                 "preview": dg.MetadataValue.md(
                     frame.head(5).drop(columns=["plan_json"]).to_markdown(index=False)
                 ),

@@ -5,13 +5,14 @@ from datetime import date
 import dagster as dg
 import pandas as pd
 
+from costsim_assets.defs import keys
 from costsim_assets.defs.partitions import DAILY
 from costsim_assets.defs.resources import ArtifactStoreResource, ReferenceDataResource, StoreResource
+from costsim_assets.reference_data.build import HISTORICAL
 from costsim_assets.reference_data.historical import HistoricalSourceError
 from costsim_assets.sandbox.evaluation import V2Evaluator
 from costsim_assets.sandbox.replay import REQUEST_COLUMNS, ReplayShift, replay_day, trace_requests
 from costsim_assets.simulator.prices import load_price_table
-from costsim_assets.simulator.v2_model import load_v2_model
 from costsim_assets.store.routing import routing_enabled_fail_safe
 
 
@@ -30,23 +31,21 @@ def _requests(
     try:
         data = reference_data.replay_trace_bytes()
         if data is None:
-            return pd.read_parquet(
-                artifacts.dataset_file("historical"), columns=REQUEST_COLUMNS
-            ), "historical"
+            return pd.read_parquet(artifacts.dataset_file(HISTORICAL), columns=REQUEST_COLUMNS), "historical"
         return trace_requests(data, reference_data.anonymization_salt, load_price_table()), "replay_source"
     except HistoricalSourceError as error:
         raise dg.Failure(description=str(error)) from error
 
 
 @dg.asset(
-    key=["sandbox", "traffic_replay"],
+    key=keys.TRAFFIC_REPLAY,
     partitions_def=DAILY,
     group_name="sandbox",
-    deps=[dg.AssetKey(["reference", "historical"]), dg.AssetKey(["models", "v2_model"])],
+    deps=[keys.reference(HISTORICAL), keys.MODEL],
     kinds={"sql"},
     description="A seeded day of real traffic (the anonymized historical trace, or COSTSIM_REPLAY_SOURCE) "
     "through the sandbox engine: V1's provenance always, V2's when routing allows, and each request's "
-    "real outcome (generated tokens x list price). Idempotent.",
+    "real outcome (generated tokens x list price); V2 is the models/v2_model artifact. Idempotent.",
 )
 def traffic_replay(
     context: dg.AssetExecutionContext,
@@ -57,7 +56,7 @@ def traffic_replay(
 ) -> dg.MaterializeResult:
     day = date.fromisoformat(context.partition_key)
     requests, source = _requests(artifacts, reference_data)
-    model = load_v2_model()
+    model = artifacts.v2_model()
     v2_runs = routing_enabled_fail_safe(store.engine())
     shift = ReplayShift(config.prompt_scale, config.output_scale, config.price_scale)
     context.log.info(
@@ -74,6 +73,10 @@ def traffic_replay(
         config.seed_salt,
         shift,
     )
+    context.log.info(
+        f"{day}: {config.requests_per_day} requests replayed (V2 {model.version}); {added} new "
+        f"provenance rows ({config.requests_per_day - added} already there from an earlier run)"
+    )
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": config.requests_per_day,
@@ -81,7 +84,7 @@ def traffic_replay(
             "day": context.partition_key,
             "source": source,
             "v2": "ran" if v2_runs else "skipped (routing disabled)",
-            "v2_model_version": model.version,
+            "model_version": model.version,
             "prompt_scale": config.prompt_scale,
             "output_scale": config.output_scale,
             "price_scale": config.price_scale,

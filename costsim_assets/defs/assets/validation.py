@@ -7,10 +7,12 @@ import dagster as dg
 import pandas as pd
 
 from costsim_assets.artifacts.files import write_json, write_text
+from costsim_assets.defs import keys
+from costsim_assets.defs.keys import VERSIONS
 from costsim_assets.defs.resources import ArtifactStoreResource, ReferenceDataResource, StoreResource
 from costsim_assets.reference_data.build import DATASET_NAMES, HISTORICAL
 from costsim_assets.reference_data.historical import HISTORICAL_MODEL
-from costsim_assets.simulator.v2_model import V2Model, load_v2_model
+from costsim_assets.simulator.v2_model import V2Model
 from costsim_assets.simulator.v2_priors import load_priors
 from costsim_assets.statistics.percentiles import json_safe
 from costsim_assets.store.status_history import SYSTEM_TENANT, append_status
@@ -22,7 +24,6 @@ from costsim_assets.validation.report import dataset_report_markdown, overall_re
 from costsim_assets.validation.verdict import Verdict, dataset_verdict, overall_verdict
 from costsim_assets.version import code_version
 
-VERSIONS = ("v1", "v2")
 EVALUATED_SPLITS = ("eval", "heldout")
 
 
@@ -39,13 +40,10 @@ def time_ordered_folds(records: pd.DataFrame, model: V2Model) -> list[dict]:
 
 def build_metrics_asset(name: str) -> dg.AssetsDefinition:
     @dg.asset(
-        key=["validation", f"{name}_metrics"],
+        key=keys.metrics(name),
         group_name="validation",
         kinds={"json"},
-        deps=[
-            *(dg.AssetKey(["simulation", f"{name}_{v}"]) for v in VERSIONS),
-            dg.AssetKey(["models", "v2_model"]),
-        ],
+        deps=[*(keys.simulation(name, v) for v in VERSIONS), keys.MODEL],
         description=f"V1 and V2 on {name} (held-out rows only for historical): output tokens per LLM step "
         "and cost per plan, each beside the naive baselines with V2's skill; duration reported as modelled.",
     )
@@ -55,7 +53,7 @@ def build_metrics_asset(name: str) -> dg.AssetsDefinition:
         outputs = {
             v: _evaluated(pd.read_parquet(artifacts.outputs_file(name, v)), evaluated) for v in VERSIONS
         }
-        model = load_v2_model(artifacts.model_file())
+        model = artifacts.v2_model()
         used = set(outputs["v2"]["version"])
         if used - {model.version}:
             raise dg.Failure(
@@ -91,10 +89,10 @@ def build_metrics_asset(name: str) -> dg.AssetsDefinition:
 
 def build_verdict_asset(name: str) -> dg.AssetsDefinition:
     @dg.asset(
-        key=["validation", f"{name}_verdict"],
+        key=keys.verdict(name),
         group_name="validation",
         kinds={"json"},
-        deps=[dg.AssetKey(["validation", f"{name}_metrics"])],
+        deps=[keys.metrics(name)],
         description=f"pass/warn/fail verdict with reasons for V1 and V2 on {name}; persisted as a "
         "store row and JSON + Markdown report files.",
     )
@@ -115,6 +113,7 @@ def build_verdict_asset(name: str) -> dg.AssetsDefinition:
         markdown = dataset_report_markdown(name, metrics, verdicts)
         md_path = write_text(artifacts.report_file(f"{name}_validation", "md"), markdown)
         model_versions = _model_versions(artifacts, name)
+        run_id = context.run.run_id
         with store.engine().begin() as conn:
             for version in VERSIONS:
                 record_validation_report(
@@ -128,7 +127,7 @@ def build_verdict_asset(name: str) -> dg.AssetsDefinition:
                     metrics=metrics[version],
                     report_json_path=str(json_path),
                     report_md_path=str(md_path),
-                    run_id=context.run_id,
+                    run_id=run_id,
                 )
                 append_status(
                     conn,
@@ -138,13 +137,19 @@ def build_verdict_asset(name: str) -> dg.AssetsDefinition:
                     old_status=None,
                     new_status=verdicts[version].verdict,
                     actor_type="dagster_run",
-                    actor_id=context.run_id,
+                    actor_id=run_id,
                     reason="; ".join(verdicts[version].reasons)[:2000],
-                    correlation_id=context.run_id,
+                    correlation_id=run_id,
                     metadata={"model_version": model_versions[version]},
                 )
+        for version in VERSIONS:
+            context.log.info(
+                f"{name} {version} ({model_versions[version]}): {verdicts[version].verdict}; "
+                f"{'; '.join(verdicts[version].reasons)}"
+            )
         return dg.MaterializeResult(
             metadata={
+                "model_version": model_versions["v2"],
                 "v1_verdict": verdicts["v1"].verdict,
                 "v2_verdict": verdicts["v2"].verdict,
                 **headline_metadata(metrics["v2"]),
@@ -186,14 +191,14 @@ def _model_versions(artifacts: ArtifactStoreResource, name: str) -> dict[str, st
 
 
 @dg.asset(
-    key=["validation", "m6_verdict"],
+    key=keys.M6_VERDICT,
     group_name="validation",
     kinds={"json"},
-    deps=[dg.AssetKey(["validation", f"{name}_verdict"]) for name in DATASET_NAMES],
+    deps=[keys.verdict(name) for name in DATASET_NAMES],
     description="The overall M6 validation verdict: V2 must pass on all five datasets and beat the best "
     "naive baseline on held-out real (historical) traffic.",
 )
-def m6_verdict(artifacts: ArtifactStoreResource) -> dg.MaterializeResult:
+def m6_verdict(context: dg.AssetExecutionContext, artifacts: ArtifactStoreResource) -> dg.MaterializeResult:
     reports = {
         name: json.loads(artifacts.report_file(f"{name}_validation", "json").read_text())
         for name in DATASET_NAMES
@@ -206,8 +211,11 @@ def m6_verdict(artifacts: ArtifactStoreResource) -> dg.MaterializeResult:
     markdown = overall_report_markdown(verdict, reports)
     json_path = write_json(artifacts.report_file("m6_validation", "json"), verdict.to_dict())
     md_path = write_text(artifacts.report_file("m6_validation", "md"), markdown)
+    model_version = _model_versions(artifacts, HISTORICAL)["v2"]
+    context.log.info(f"M6 verdict for V2 {model_version}: {verdict.verdict}; {'; '.join(verdict.reasons)}")
     return dg.MaterializeResult(
         metadata={
+            "model_version": model_version,
             "verdict": verdict.verdict,
             "report_json": dg.MetadataValue.path(str(json_path)),
             "report_md": dg.MetadataValue.path(str(md_path)),

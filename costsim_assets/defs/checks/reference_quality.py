@@ -3,13 +3,14 @@
 import dagster as dg
 import pandas as pd
 
+from costsim_assets.defs import keys
 from costsim_assets.defs.resources import ArtifactStoreResource
 from costsim_assets.quality.expectations import validate_reference_frame
 
 
 def build_reference_check(name: str) -> dg.AssetChecksDefinition:
     @dg.asset_check(
-        asset=dg.AssetKey(["reference", name]),
+        asset=keys.reference(name),
         name="great_expectations_suite",
         blocking=True,
         description="Schema and value ranges (GX 1.x); a failure stops simulations on it.",
