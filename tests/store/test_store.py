@@ -31,6 +31,7 @@ REVISIONS = [
         "0002_sandbox_routing_history",
         "0003_canary_incidents",
         "0004_history_exports_rls",
+        "0007_model_registry",
     )
 ]
 NESTED_METRICS = {
@@ -77,7 +78,7 @@ def test_upgrade_reaches_head_and_is_idempotent(engine: sa.Engine) -> None:
     assert current_revision(engine) is None
     upgrade_to_head(engine)
     upgrade_to_head(engine)
-    assert current_revision(engine) == head_revision() == "0004"
+    assert current_revision(engine) == head_revision() == "0007"
     assert {"validation_reports", "schema_errors"} <= set(sa.inspect(engine).get_table_names())
 
 
