@@ -87,11 +87,9 @@ def js_distance(reference: np.ndarray, current: np.ndarray, n_bins: int = DEFAUL
 def drift_score(reference: np.ndarray, current: np.ndarray, n_bins: int = DEFAULT_BINS) -> DriftResult:
     """Threshold-ready drift: JS distance plus KL, or no_data when either sample is too small."""
     n_reference = finite_values(reference).size
-    n_current = finite_values(current).size
-    if min(n_reference, n_current) < MIN_SAMPLE_SIZE:
-        return DriftResult("no_data", math.nan, math.nan, n_reference, n_current)
-    p, q = _smoothed_pair(reference, current, n_bins)
-    return DriftResult("ok", _js(p, q), _kl(p, q), n_reference, n_current)
+    if n_reference < MIN_SAMPLE_SIZE:
+        return DriftResult("no_data", math.nan, math.nan, n_reference, finite_values(current).size)
+    return drift_from_profile(profile_of(reference, n_bins), current)
 
 
 def _both_have_values(reference: np.ndarray, current: np.ndarray) -> bool:
@@ -122,3 +120,36 @@ def _js(p: np.ndarray, q: np.ndarray) -> float:
     m = (p + q) / 2
     divergence = 0.5 * np.sum(p * np.log2(p / m)) + 0.5 * np.sum(q * np.log2(q / m))
     return math.sqrt(min(1.0, max(0.0, float(divergence))))
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A reference distribution kept as bins: what a model was fitted on, without its rows."""
+
+    edges: np.ndarray
+    shares: np.ndarray
+    n: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"edges": self.edges.tolist(), "shares": self.shares.tolist(), "n": self.n}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Profile":
+        return cls(
+            np.array(data["edges"], dtype=float), np.array(data["shares"], dtype=float), int(data["n"])
+        )
+
+
+def profile_of(reference: np.ndarray, n_bins: int = DEFAULT_BINS) -> Profile:
+    """The reference's quantile bins and the share of it in each (the same bins drift_score fits)."""
+    edges = quantile_bin_edges(reference, n_bins)
+    return Profile(edges, binned_distribution(reference, edges), int(finite_values(reference).size))
+
+
+def drift_from_profile(profile: Profile, current: np.ndarray) -> DriftResult:
+    """drift_score against a stored profile instead of the reference rows (identical result)."""
+    n_current = finite_values(current).size
+    if min(profile.n, n_current) < MIN_SAMPLE_SIZE:
+        return DriftResult("no_data", math.nan, math.nan, profile.n, n_current)
+    p, q = _smooth(profile.shares), _smooth(binned_distribution(current, profile.edges))
+    return DriftResult("ok", _js(p, q), _kl(p, q), profile.n, n_current)

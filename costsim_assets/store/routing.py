@@ -29,6 +29,7 @@ class RoutingState:
     actor_id: str
     reason: str
     incident_id: str | None
+    model_version: str | None = None
 
     @property
     def enabled(self) -> bool:
@@ -61,6 +62,7 @@ def transition_routing(
         "actor_id": actor_id,
         "reason": reason,
         "incident_id": incident_id,
+        "model_version": current.model_version,
     }
     updated = conn.execute(
         sa.update(routing_state)

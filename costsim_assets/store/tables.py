@@ -93,6 +93,7 @@ routing_state = sa.Table(
     sa.Column("actor_id", sa.String(128), nullable=False),
     sa.Column("reason", sa.Text, nullable=False),
     sa.Column("incident_id", sa.String(64), nullable=True),
+    sa.Column("model_version", sa.String(80), nullable=True),
     sa.CheckConstraint("id = 1", name="singleton"),
     sa.CheckConstraint(_in("state", ROUTING_STATES), name="state"),
 )
@@ -255,4 +256,23 @@ alert_deliveries = sa.Table(
     sa.Column("last_error", sa.Text, nullable=True),
     sa.Column("payload", json_type(), nullable=False),
     sa.UniqueConstraint("dedupe_key", "channel", name="uq_alert_deliveries_dedupe"),
+)
+
+MODEL_ROLES = ("champion", "challenger", "validated", "rejected", "retired")
+MODEL_SOURCES = ("bootstrap", "outcomes")
+
+model_registry = sa.Table(
+    "model_registry",
+    metadata,
+    sa.Column("version", sa.String(80), primary_key=True),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("source", sa.String(16), nullable=False),
+    sa.Column("window_start", sa.String(10), nullable=True),
+    sa.Column("window_end", sa.String(10), nullable=True),
+    sa.Column("artifact", json_type(), nullable=False),
+    sa.Column("validation", json_type(), nullable=False),
+    sa.CheckConstraint(_in("role", MODEL_ROLES), name="role"),
+    sa.CheckConstraint(_in("source", MODEL_SOURCES), name="source"),
+    sa.Index("ix_model_registry_role", "role"),
 )

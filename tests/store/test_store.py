@@ -33,6 +33,7 @@ REVISIONS = [
         "0004_history_exports_rls",
         "0005_outcomes",
         "0006_killswitch",
+        "0007_model_registry",
     )
 ]
 NESTED_METRICS = {
@@ -79,7 +80,7 @@ def test_upgrade_reaches_head_and_is_idempotent(engine: sa.Engine) -> None:
     assert current_revision(engine) is None
     upgrade_to_head(engine)
     upgrade_to_head(engine)
-    assert current_revision(engine) == head_revision() == "0006"
+    assert current_revision(engine) == head_revision() == "0007"
     assert {"validation_reports", "schema_errors"} <= set(sa.inspect(engine).get_table_names())
 
 
