@@ -99,9 +99,8 @@ def bias_test(predicted: np.ndarray, actual: np.ndarray) -> BiasTest:
 def category_shares(labels: np.ndarray) -> dict[str, float]:
     """Share of each label in a sample (empty sample: empty dict)."""
     values, counts = np.unique(np.asarray(labels, dtype=str), return_counts=True)
-    return (
-        {str(v): float(c) / counts.sum() for v, c in zip(values, counts, strict=True)} if counts.size else {}
-    )
+    total = float(counts.sum())
+    return {str(v): float(c) / total for v, c in zip(values, counts, strict=True)}
 
 
 def total_variation(reference: dict[str, float], current: dict[str, float]) -> float:

@@ -39,6 +39,7 @@ from costsim_assets.training.observations import (
     time_windows,
     window_summary,
 )
+from costsim_assets.training.profile import reference_profile
 
 CHARS_PER_TOKEN = 4.0
 """Characters per token for prompts given as text: the providers' published rule of thumb for
@@ -179,6 +180,7 @@ def fit_v2_artifact(
     priors: V2Priors,
     source: dict,
     config: FitConfig | None = None,
+    skills: dict[str, float] | None = None,
 ) -> dict:
     """The V2 artifact fitted on `observations` (see module doc); `source` says where they came from."""
     config = config or FitConfig()
@@ -201,6 +203,7 @@ def fit_v2_artifact(
             "error_scale": _error_scale(errors),
         },
         "baselines": _baselines(fit, config),
+        "reference_profile": reference_profile(frame, prices, skills),
         "llm_latency": _llm_latency(fit, calibration, priors, config),
         "latency": priors.skill_latency(),
         "latency_design": priors.data["latency_design"],
