@@ -1,9 +1,10 @@
 """The canary's statistics for one day (pure numpy; see docs/statistics.md for definitions).
 
-Drift (P1) is measured on the per-request log ratio log((V2 + e) / (V1 + e)) against the same
-ratio on the golden historical dataset: V2 is meant to differ from V1, so what matters is whether
-it now differs *differently* than when it was validated. The median shift (P2) compares V2's
-median cost today with its median on the reference. V1 rerun against V1 stored is the noise floor.
+The trust signal is the judgement on realized outcomes (canary/judgement.py: P1 and P2). Around it,
+as context that explains a breach and never is one: V2 against V1 paired per request (the
+divergence the specification asks for), the drift of the per-request log ratio log((V2 + e) /
+(V1 + e)) against the same ratio on the golden historical dataset, V2's median estimate against
+its median there, and the noise floor (V1 rerun against V1 stored). P3 is the schema-error ratio.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from costsim_assets.statistics.drift import drift_score
 from costsim_assets.statistics.percentiles import MIN_SAMPLE_SIZE, percentile
 
 FAILED_STATUSES = ("error", "timeout")
+P3 = "schema_errors_p3"
 
 
 @dataclass(frozen=True)
@@ -78,7 +80,7 @@ def runtime_histogram(day: CanaryDay, buckets: tuple[float, ...]) -> dict:
 
 
 def analyze(day: CanaryDay, config: CanaryConfig) -> dict:
-    """Every canary statistic for the day, JSON-ready; status 'no_data' below the minimum sample."""
+    """The day's context statistics, JSON-ready; status 'no_data' below the minimum sample."""
     n = len(day.v2_status)
     evaluable = day.v2_status != "schema_error"
     failed = np.isin(day.v2_status, FAILED_STATUSES)
@@ -95,12 +97,12 @@ def analyze(day: CanaryDay, config: CanaryConfig) -> dict:
         log_ratio(day.v1_cost[evaluable], day.v2_cost[evaluable], eps),
     )
     completed = day.v2_status == "ok"
-    stats = {
+    return {
         "status": drift.status,
         "evaluations": n,
-        "drift_score": drift.score,
-        "kl_divergence": drift.kl_divergence,
-        "median_shift": relative_median_shift(day.reference_v2_cost, day.v2_cost[evaluable]),
+        "v2_vs_v1_drift": drift.score,
+        "v2_vs_v1_kl_divergence": drift.kl_divergence,
+        "v2_estimate_median_shift": relative_median_shift(day.reference_v2_cost, day.v2_cost[evaluable]),
         "schema_error_ratio": float(1 - evaluable.mean()) if n else float("nan"),
         "fail_ratio": pairwise.fail_ratio,
         "pairwise": pairwise.to_dict(),
@@ -114,7 +116,6 @@ def analyze(day: CanaryDay, config: CanaryConfig) -> dict:
         },
         "runtime_histogram": runtime_histogram(day, config.runtime_buckets_ms),
     }
-    return {**stats, "checks": evaluate_checks(stats, config)}
 
 
 def check_outcome(measure: str, value: float | None, threshold: float, evidence: dict) -> dict:
@@ -135,27 +136,21 @@ def check_outcome(measure: str, value: float | None, threshold: float, evidence:
     }
 
 
-def evaluate_checks(stats: dict, config: CanaryConfig) -> dict[str, dict]:
-    """Each check of canary/checks.py from today's statistics (P1: drift score, P2: median shift,
-    P3: schema-error ratio). `moved` names the segments that moved; these statistics have none."""
-    n = stats["evaluations"]
+def schema_check(stats: dict, config: CanaryConfig) -> dict:
+    """P3 from the day's share of evaluations the plan schema rejected."""
+    return check_outcome(
+        "schema-error ratio",
+        stats["schema_error_ratio"],
+        config.p3_schema_error_ratio,
+        {"schema_error_ratio": stats["schema_error_ratio"], "evaluations": stats["evaluations"]},
+    )
+
+
+def canary_statistics(day: CanaryDay, judged: dict, config: CanaryConfig) -> dict:
+    """The day's context statistics, the realized judgement, and every check of canary/checks.py."""
+    stats = analyze(day, config)
     return {
-        "realized_drift_p1": check_outcome(
-            "drift score",
-            stats["drift_score"],
-            config.p1_drift_score,
-            {"drift_score": stats["drift_score"], "kl_divergence": stats["kl_divergence"], "evaluations": n},
-        ),
-        "median_shift_p2": check_outcome(
-            "V2 median shift",
-            stats["median_shift"],
-            config.p2_median_shift,
-            {"median_shift": stats["median_shift"], "percentiles": stats["percentiles"], "evaluations": n},
-        ),
-        "schema_errors_p3": check_outcome(
-            "schema-error ratio",
-            stats["schema_error_ratio"],
-            config.p3_schema_error_ratio,
-            {"schema_error_ratio": stats["schema_error_ratio"], "evaluations": n},
-        ),
+        **stats,
+        "realized": judged["statistics"],
+        "checks": {**judged["checks"], P3: schema_check(stats, config)},
     }

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import yaml
 
+from costsim_assets.canary.judgement import JudgementConfig
+
 
 @dataclass(frozen=True)
 class DriftThresholds:
@@ -21,10 +23,19 @@ class DriftThresholds:
 
 
 @dataclass(frozen=True)
+class RecalibrationConfig:
+    """When a challenger is fitted, how long it must validate, and whether it promotes itself."""
+
+    window_days: int
+    validation_days: int
+    auto_promote: bool
+
+
+@dataclass(frozen=True)
 class CanaryConfig:
     sample_size: int
-    p1_drift_score: float
-    p2_median_shift: float
+    judgement: JudgementConfig
+    recalibration: RecalibrationConfig
     p3_schema_error_ratio: float
     matching_rel_tol: float
     matching_abs_tol: float
@@ -67,4 +78,6 @@ def load_canary_config(
     )
     data = yaml.safe_load(text)
     data["runtime_buckets_ms"] = tuple(float(b) for b in data["runtime_buckets_ms"])
+    data["judgement"] = JudgementConfig.from_dict(data["judgement"])
+    data["recalibration"] = RecalibrationConfig(**data["recalibration"])
     return CanaryConfig(**data, **_tenant_thresholds(tenants_file))

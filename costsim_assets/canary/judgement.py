@@ -50,6 +50,7 @@ class StepForecasts:
     rate_above_high: np.ndarray
     rate_below_low: np.ndarray
     coverage: np.ndarray
+    billed_cost: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,7 @@ class ReferenceProfile:
     skills: dict[str, float]
     models: dict[str, float]
     median_cost: float
+    nominal_coverage: float = 0.8
 
 
 @dataclass(frozen=True)
@@ -114,13 +116,16 @@ class JudgementConfig:
         )
 
 
-def _calibration_tests(steps: StepForecasts) -> dict[str, RateTest]:
+def _calibration_tests(steps: StepForecasts, nominal: float) -> dict[str, RateTest]:
+    """Events against each request's calibrated rate; coverage against what V2 promises (nominal)."""
     actual = steps.actual_tokens
     return {
         "above_median": rate_test(actual > steps.p50, steps.rate_above_p50),
         "above_interval": rate_test(actual > steps.high, steps.rate_above_high),
         "below_interval": rate_test(actual < steps.low, steps.rate_below_low),
-        "interval_coverage": rate_test((actual >= steps.low) & (actual <= steps.high), steps.coverage),
+        "interval_coverage": rate_test(
+            (actual >= steps.low) & (actual <= steps.high), np.full(actual.shape, nominal)
+        ),
     }
 
 
@@ -216,7 +221,7 @@ def judge(
 ) -> dict[str, Any]:
     """Every realized statistic of the day and the P1/P2 check outcomes (CONTRACT: value, threshold,
     outcome, detail, moved, evidence). Fewer than `min_outcomes` LLM steps with outcomes: no_data."""
-    tests = _calibration_tests(steps)
+    tests = _calibration_tests(steps, profile.nominal_coverage)
     biases = {
         "output_token_bias": bias_test(steps.expected, steps.actual_tokens),
         "cost_bias": bias_test(requests.predicted_cost, requests.billed_cost),
@@ -256,10 +261,10 @@ def judge(
             moved,
             evidence,
         )
-    median_cost = percentile(requests.billed_cost, 50)
+    median_cost = percentile(steps.billed_cost, 50)
     shift = (
         abs(median_cost - profile.median_cost) / profile.median_cost
-        if profile.median_cost > 0 and requests.billed_cost.size >= 30
+        if profile.median_cost > 0 and steps.billed_cost.size >= config.min_outcomes
         else math.nan
     )
     p2_outcome = "no_data" if math.isnan(shift) else ("breach" if shift > config.p2_median_shift else "pass")
@@ -267,7 +272,7 @@ def judge(
         shift,
         config.p2_median_shift,
         p2_outcome,
-        f"realized median cost {median_cost:.4g} vs reference {profile.median_cost:.4g} cents",
+        f"realized median LLM call cost {median_cost:.4g} vs reference {profile.median_cost:.4g} cents",
         moved,
         {"median_cost": median_cost, "reference_median_cost": profile.median_cost},
     )

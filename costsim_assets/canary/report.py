@@ -38,6 +38,27 @@ def _cell(value) -> str:
     return "n/a" if value is None or (isinstance(value, float) and np.isnan(value)) else f"{value:.4g}"
 
 
+def _realized_lines(realized: dict) -> list[str]:
+    """V2 judged on the day's outcomes: calibration events, biases, and what moved."""
+    lines = [
+        "",
+        f"## V2 on {realized['outcome_steps']} realized LLM calls",
+        "",
+        "| statistic | observed | calibrated / relative | z |",
+        "|---|---|---|---|",
+    ]
+    for name, test in realized["calibration"].items():
+        lines.append(
+            f"| {name} | {_cell(test['observed'])} | {_cell(test['expected'])} | {_cell(test['z'])} |"
+        )
+    for name, test in realized["bias"].items():
+        lines.append(f"| {name} | | {_cell(test['relative_bias'])} | {_cell(test['z'])} |")
+    lines += ["", "| what moved (vs the profile V2 was fitted on) | value |", "|---|---|"]
+    lines += [f"| {name} | {_cell(value)} |" for name, value in realized["movement"].items()]
+    lines += ["", f"Moved: {', '.join(realized['moved']) or 'nothing beyond its threshold'}"]
+    return lines
+
+
 def canary_markdown(
     partition_key: str, stats: dict, checks: list[tuple[str, bool, str]], golden: dict[str, dict]
 ) -> str:
@@ -49,16 +70,28 @@ def canary_markdown(
         "|---|---|---|",
     ]
     lines += [f"| {name} | {passed} | {detail} |" for name, passed, detail in checks]
-    lines += ["", "| statistic | value |", "|---|---|"]
-    for name in ("drift_score", "kl_divergence", "median_shift", "schema_error_ratio", "fail_ratio"):
+    lines += _realized_lines(stats["realized"])
+    lines += [
+        "",
+        "## Context: V2 against V1 and the golden reference",
+        "",
+        "| statistic | value |",
+        "|---|---|",
+    ]
+    for name in (
+        "v2_vs_v1_drift",
+        "v2_vs_v1_kl_divergence",
+        "v2_estimate_median_shift",
+        "schema_error_ratio",
+        "fail_ratio",
+    ):
         lines.append(f"| {name} | {_cell(stats[name])} |")
     for name in ("delta_p50", "delta_p90", "matching_rate", "outlier_pct"):
         lines.append(f"| pairwise {name} (V2 - V1) | {_cell(pairwise.get(name))} |")
     for name, value in stats["noise_floor"].items():
         lines.append(f"| noise floor {name} | {_cell(value)} |")
-    lines += ["", "| golden dataset | V2 cost WAPE | V2 cost drift |", "|---|---|---|"]
-    lines += [
-        f"| {name} | {_cell(m['cost'].get('wape'))} | {_cell(m['cost'].get('drift_score'))} |"
-        for name, m in golden.items()
-    ]
+    lines += ["", "| golden dataset | V2 cost WAPE | V2 output-token MAE |", "|---|---|---|"]
+    for name, metrics in golden.items():
+        cost, tokens = metrics.get("cost") or {}, metrics.get("output_tokens") or {}
+        lines.append(f"| {name} | {_cell(cost.get('wape'))} | {_cell(tokens.get('mae'))} |")
     return "\n".join(lines) + "\n"

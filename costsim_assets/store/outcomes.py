@@ -164,6 +164,19 @@ def _steps_of(conn: sa.Connection, ids: list[str], tenant_id: str | None) -> pd.
     return steps.iloc[order].reset_index(drop=True)
 
 
+def outcome_steps_of(
+    conn: sa.Connection, provenance_ids: Sequence[str], tenant_id: str | None = None
+) -> pd.DataFrame:
+    """The outcome steps of these requests (any number of them, read MAX_READ_BATCH ids at a time),
+    in the requests' order and then step order; requests without an outcome have no rows."""
+    tenant_scope(conn, tenant_id)
+    ids = list(provenance_ids)
+    parts = [
+        _steps_of(conn, ids[i : i + MAX_READ_BATCH], tenant_id) for i in range(0, len(ids), MAX_READ_BATCH)
+    ]
+    return pd.concat(parts, ignore_index=True) if parts else _frame([], STEP_COLUMNS)
+
+
 def iter_outcome_batches(
     conn: sa.Connection,
     *,

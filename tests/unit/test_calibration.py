@@ -92,6 +92,7 @@ def world():
         skills={"llm_invoke": 1.0},
         models={"gpt-4o": 1.0},
         median_cost=float(np.median(inputs * price_in + calibration * price_out)),
+        nominal_coverage=float(rates["coverage"]),
     )
     return {
         "quantiles": (low, p50, high),
@@ -108,6 +109,7 @@ def day(world, rng, n=2000, output_scale=1.0, price_scale=1.0, prompt_scale=1.0)
     actual = draw_tokens(rng, n, output_scale)
     inputs = rng.lognormal(7, 1, n) * prompt_scale
     full = np.full(n, 1.0)
+    listed = inputs * price_in + actual * price_out
     steps = StepForecasts(
         actual_tokens=actual,
         input_tokens=inputs,
@@ -120,8 +122,8 @@ def day(world, rng, n=2000, output_scale=1.0, price_scale=1.0, prompt_scale=1.0)
         rate_above_high=full * world["rates"]["above_high"],
         rate_below_low=full * world["rates"]["below_low"],
         coverage=full * world["rates"]["coverage"],
+        billed_cost=listed * price_scale,
     )
-    listed = inputs * price_in + actual * price_out
     requests = RequestOutcomes(
         predicted_cost=inputs * price_in + world["mean"] * price_out,
         billed_cost=listed * price_scale,
