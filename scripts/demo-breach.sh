@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make demo-breach`, beside a running `make run` (same DAGSTER_HOME and store): the daily job for
-# DAY with prompts six times longer than the real trace's, so the canary's blocking P1 check fails
-# (and P2 warns). The daemon's canary_drift_sensor then launches breach_response runs: V2 routing is
+# DAY whose real output lengths are doubled (inputs unchanged): V2's forecasts miss the day's
+# outcomes, so the canary's blocking P1 check fails and the incident names output lengths. The daemon's canary_drift_sensor then launches breach_response runs: V2 routing is
 # disabled, an incident is written and the alert is recorded. Each day breaches once: pass
 # DEMO_DAY=YYYY-MM-DD for a day that was never replayed.
 set -euo pipefail
@@ -11,7 +11,7 @@ DAY=${DAY:?DAY=YYYY-MM-DD}
 UI="http://127.0.0.1:${PORT:-3000}"
 config=$(mktemp)
 trap 'rm -f "$config"' EXIT
-printf 'ops:\n  sandbox__traffic_replay:\n    config:\n      prompt_scale: 6.0\n' > "$config"
+printf 'ops:\n  sandbox__traffic_replay:\n    config:\n      output_scale: 2.0\n' > "$config"
 if "$BIN/dagster" job execute -m costsim_assets.definitions -a defs -j daily_canary \
      --tags "{\"dagster/partition\": \"$DAY\"}" -c "$config"; then
   echo "demo-breach: the canary for $DAY passed: was $DAY replayed before? Pass DEMO_DAY=YYYY-MM-DD." >&2

@@ -170,7 +170,9 @@ def _open(conn: sa.Connection, breach: Breach, actor_id: str, linked: str | None
 def alert_text(breach: Breach, outcome: BreachOutcome) -> str:
     """The one message per breach: what breached, what was done, where the evidence is."""
     check = breach.check
+    moved = f" Moved: {', '.join(breach.moved)}." if breach.moved else ""
     text = f"[{check.priority}] CostSim canary {breach.partition_key}: {check.description}. {breach.detail}."
+    text += moved
     if check.action == "disable" and outcome.disabled_by == outcome.incident_id:
         text += f" V2 routing disabled (incident {outcome.incident_id})."
     elif check.action == "disable":

@@ -13,8 +13,6 @@ from costsim_assets.canary.judgement import P1, judge
 from costsim_assets.canary.outcome_day import outcome_day, reference_profile
 from costsim_assets.simulator.v2_model import V2Model
 
-TENANT_ENTITY = "canary_tenant_verdict"
-
 
 def _grade(p1: dict, drift: float | None, config: CanaryConfig, tenant: str) -> tuple[str, str]:
     """fail on a P1 breach or drift beyond `fail`; warn beyond `warn`; no_data is never a pass."""

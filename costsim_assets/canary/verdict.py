@@ -10,6 +10,7 @@ from costsim_assets.store.routing import read_routing_state, transition_routing
 from costsim_assets.store.status_history import SYSTEM_TENANT, append_status, latest_statuses
 
 CANARY_ENTITY = "canary_verdict"
+TENANT_ENTITY = "canary_tenant_verdict"
 
 
 def consecutive_passes(conn: sa.Connection) -> int:
@@ -47,3 +48,28 @@ def record_canary_verdict(
             is not None
         )
     return {"verdict": verdict, "consecutive_passes": passes, "reenabled": reenabled}
+
+
+def record_tenant_verdicts(
+    conn: sa.Connection, partition_key: str, views: dict[str, dict], model_version: str
+) -> int:
+    """One status-history row per tenant, under that tenant: its auditor reads its own verdict."""
+    for tenant, view in views.items():
+        append_status(
+            conn,
+            tenant_id=tenant,
+            entity_type=TENANT_ENTITY,
+            entity_id=partition_key,
+            old_status=None,
+            new_status=view["status"],
+            actor_type="canary",
+            actor_id="daily_canary",
+            reason=view["reason"][:2000],
+            metadata={
+                "model_version": model_version,
+                "outcome_steps": view["outcome_steps"],
+                "output_tokens_drift": view["output_tokens_drift"],
+                "moved": view["moved"],
+            },
+        )
+    return len(views)

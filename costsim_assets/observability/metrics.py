@@ -28,6 +28,7 @@ from prometheus_client.metrics_core import (
 )
 from prometheus_client.utils import floatToGoString
 
+from costsim_assets.canary.checks import canary_check
 from costsim_assets.store.canary_results import latest_canary_result
 from costsim_assets.store.provenance import REPLAY_REQUEST_PREFIX
 from costsim_assets.store.routing import read_routing_state
@@ -108,14 +109,16 @@ def _count_api_schema_errors(conn: sa.Connection) -> int:
 
 
 def canary_metrics(canary: dict[str, Any] | None) -> Iterator[Metric]:
-    """Drift, percentiles, runtimes and freshness of the latest canary result."""
+    """Checks, drift, percentiles, runtimes and freshness of the latest canary result."""
     drift = canary["drift_score"] if canary else None
     yield GaugeMetricFamily(
         "costsim_drift_score",
-        "Jensen-Shannon distance of the latest canary (NaN: none).",
+        "Jensen-Shannon distance (0..1) of the latest canary's realized output tokens from the "
+        "profile V2 was fitted on (NaN: none).",
         value=math.nan if drift is None else drift,
     )
     statistics = canary["statistics"] if canary else {}
+    yield from check_gauges(statistics.get("checks") or {})
     yield from percentile_gauges(statistics.get("percentiles") or {})
     yield runtime_histogram(statistics.get("runtime_histogram") or {})
     if canary:  # no result: no series, so absent() alerts fire
@@ -124,6 +127,24 @@ def canary_metrics(canary: dict[str, Any] | None) -> Iterator[Metric]:
             "Unix time the latest canary result was recorded.",
             value=canary["created_at"].timestamp(),
         )
+
+
+def check_gauges(checks: dict[str, Any]) -> Iterator[GaugeMetricFamily]:
+    """Each canary check's outcome (1 breach, 0 pass) and value; a no_data check has no series."""
+    breached = GaugeMetricFamily(
+        "costsim_canary_check_breached",
+        "1 when the latest canary's check breached, 0 when it passed (no series: no data).",
+        labels=["check", "priority"],
+    )
+    values = GaugeMetricFamily(
+        "costsim_canary_check_value", "The latest canary's value of each check.", labels=["check"]
+    )
+    for name, check in checks.items():
+        if check.get("outcome") in ("pass", "breach"):
+            breached.add_metric([name, canary_check(name).priority], float(check["outcome"] == "breach"))
+            values.add_metric([name], float(check["value"]))
+    yield breached
+    yield values
 
 
 def percentile_gauges(percentiles: dict[str, Any]) -> Iterator[GaugeMetricFamily]:

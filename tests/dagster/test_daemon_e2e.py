@@ -78,7 +78,7 @@ def test_the_daemon_disables_v2_after_a_breaching_day(daemon, tmp_path, slack):
     resources = make_resources(tmp_path / "artifacts", f"sqlite:///{tmp_path}/store.db")
     resources["canary"] = CanaryResource(slack_webhook_url=slack.url)
     definitions = build_definitions(resources)
-    replay = {"ops": {"sandbox__traffic_replay": {"config": {"requests_per_day": 2000, "prompt_scale": 6.0}}}}
+    replay = {"ops": {"sandbox__traffic_replay": {"config": {"requests_per_day": 2000, "output_scale": 2.0}}}}
     with repo_instance("sqlite_sharded", home, None) as instance:
         setup = [*(keys.reference(n) for n in DATASET_NAMES), keys.MODEL]
         static = definitions.resolve_job_def("m6_validation")
@@ -101,7 +101,7 @@ def test_the_daemon_disables_v2_after_a_breaching_day(daemon, tmp_path, slack):
     text = log.read_text()
     assert "Sensor tick caught an error" not in text and "_get_run_sharded_event_records" not in text
     assert seconds < MAX_SECONDS and 1 <= tick_count <= MAX_TICKS, text[-3000:]
-    assert {r.tags["costsim/check"] for r in runs} == {"realized_drift_p1", "median_shift_p2"}
+    assert {r.tags["costsim/check"] for r in runs} == {"realized_drift_p1"}  # outputs moved, not prices
     with engine.connect() as conn:
         [incident], deliveries = list_incidents(conn), list_deliveries(conn)
     assert incident["kind"] == "realized_drift_p1" and Path(incident["md_path"]).is_file()

@@ -29,6 +29,7 @@ from costsim_assets.store.tables import status_history
 from tests.dagster.conftest import INSTANCE_KINDS, make_resources, repo_instance
 
 NORMAL_DAY, SHIFTED_DAY, SCHEMA_DAY = "2026-11-20", "2026-11-23", "2026-11-24"
+SHIFT = {"prompt_scale": 6.0, "output_scale": 2.0}  # longer prompts (P2) and outputs V2 misses (P1)
 DAY_ASSETS = [keys.TRAFFIC_REPLAY, keys.CANARY_SAMPLE, keys.CANARY_DRIFT, keys.CANARY_VERDICT]
 
 
@@ -55,14 +56,8 @@ class World:
         self.instance, self.incident_dir, self.slack = instance, tmp_path / "incidents", slack
         self.engine = self.resources["store"].engine()
 
-    def run_day(self, day: str, prompt_scale: float = 1.0) -> dg.ExecuteInProcessResult:
-        config = {
-            "ops": {
-                "sandbox__traffic_replay": {
-                    "config": {"requests_per_day": 2000, "prompt_scale": prompt_scale}
-                }
-            }
-        }
+    def run_day(self, day: str, **shift: float) -> dg.ExecuteInProcessResult:
+        config = {"ops": {"sandbox__traffic_replay": {"config": {"requests_per_day": 2000, **shift}}}}
         return self.definitions.resolve_job_def("daily_canary").execute_in_process(
             instance=self.instance,
             partition_key=day,
@@ -107,7 +102,7 @@ def test_the_sensor_decides_and_the_job_acts_once(world):
     requests, cursor, skip = world.tick(None)
     assert requests == [] and "no new breaches" in skip and int(cursor) > 0
 
-    shifted = world.run_day(SHIFTED_DAY, prompt_scale=6.0)
+    shifted = world.run_day(SHIFTED_DAY, **SHIFT)
     assert not shifted.success  # the blocking P1 check fails the canary step...
     assert checks(shifted) == {"realized_drift_p1": False, "median_shift_p2": False, "schema_errors_p3": True}
     done = {e.asset_key for e in shifted.get_asset_materialization_events()}
@@ -133,7 +128,7 @@ def test_the_sensor_decides_and_the_job_acts_once(world):
         "enabled -> disabled",
         "delivered",
     )
-    assert disabled["incident_file"].endswith(".md") and "drift score" in disabled["detail"]
+    assert disabled["incident_file"].endswith(".md") and "above_median" in disabled["detail"]
     repeated = [routing_materialization(r) for r in again]
     assert {m["transition"] for m in repeated} == {"none"} and {m["alert_delivery"] for m in repeated} == {
         "already sent"
@@ -152,13 +147,15 @@ def test_the_sensor_decides_and_the_job_acts_once(world):
     files = sorted(p.name for p in world.incident_dir.iterdir())
     assert len(files) == 2 and files[0].endswith(".json") and files[1].endswith(".md")
     incident = json.loads((world.incident_dir / files[0]).read_text())
-    assert incident["evidence"]["value"] > incident["evidence"]["threshold"] == 0.2
+    assert incident["evidence"]["value"] > incident["evidence"]["threshold"] == 5.0
+    assert incident["evidence"]["moved"] == ["inputs", "output_lengths"]
     assert incident["evidence"]["diff_artifacts"].endswith("diff_pairs.parquet")
     texts = [m["text"] for m in world.slack.received]
+    assert all("Moved: inputs, output_lengths." in t for t in texts)
     assert sum("[P2]" in t for t in texts) == 1 and sum("[P1]" in t for t in texts) == 1
 
     # A rerun of the day: new executions, the same run keys, nothing new once they run.
-    world.run_day(SHIFTED_DAY, prompt_scale=6.0)
+    world.run_day(SHIFTED_DAY, **SHIFT)
     rerun, _, _ = world.tick(after)
     assert sorted(r.run_key for r in rerun) == sorted(r.run_key for r in requests)
     assert all(world.respond(r).success for r in rerun)

@@ -83,7 +83,7 @@ class Store:
             window: {version: {"p50": p50} for version, p50 in by_version.items()}
             for window, by_version in result.get("p50", {}).items()
         }
-        statistics = {"percentiles": percentiles}
+        statistics = {"percentiles": percentiles, "checks": result.get("checks", {})}
         with self.engine.begin() as conn:
             record_canary_result(
                 conn,

@@ -23,8 +23,8 @@ README = Path("deploy/prometheus/README.md")
 ALLOW_MISSING_ENV = "COSTSIM_ALLOW_MISSING_PROMTOOL"
 
 PRIORITIES = {
-    "CostSimV2DriftP1": "P1",
-    "CostSimV2MedianShiftP2": "P2",
+    "CostSimV2RealizedDriftP1": "P1",
+    "CostSimMedianShiftP2": "P2",
     "CostSimSchemaMismatchP3": "P3",
 }
 REQUIRED_ALERTS = [*PRIORITIES, "CostSimCanaryNotRunning", "CostSimV2RoutingDisabled"]

@@ -194,6 +194,8 @@ def test_metric_types(stores):
         "costsim_schema_errors": "counter",
         "costsim_requests": "counter",
         "costsim_drift_score": "gauge",
+        "costsim_canary_check_breached": "gauge",
+        "costsim_canary_check_value": "gauge",
         "costsim_output_p50": "gauge",
         "costsim_output_p90": "gauge",
         "costsim_runtime_ms": "histogram",
@@ -251,3 +253,25 @@ def test_a_value_written_by_another_process_shows_in_the_next_scrape(stores, dat
         scraped[("costsim_canary_last_success_timestamp_seconds", labels())]
         == datetime(2024, 5, 3, tzinfo=UTC).timestamp()
     )
+
+
+def test_canary_checks_are_mirrored_and_no_data_has_no_series(stores):
+    engine, sandbox = stores
+    checks = {
+        "realized_drift_p1": {"outcome": "breach", "value": 13.7},
+        "median_shift_p2": {"outcome": "pass", "value": 0.04},
+        "schema_errors_p3": {"outcome": "no_data", "value": None},
+    }
+    with engine.begin() as conn:
+        record_canary_result(conn, **{**canary_row(), "statistics": {"checks": checks}})
+    samples = [
+        s for f in text_string_to_metric_families(render_metrics(engine, sandbox).decode()) for s in f.samples
+    ]
+    breached = {
+        s.labels["check"]: (s.labels["priority"], s.value)
+        for s in samples
+        if s.name == "costsim_canary_check_breached"
+    }
+    values = {s.labels["check"]: s.value for s in samples if s.name == "costsim_canary_check_value"}
+    assert breached == {"realized_drift_p1": ("P1", 1.0), "median_shift_p2": ("P2", 0.0)}
+    assert values == {"realized_drift_p1": 13.7, "median_shift_p2": 0.04}

@@ -4,9 +4,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from costsim_assets.canary.analysis import CanaryDay, analyze, log_ratio, relative_median_shift
+from costsim_assets.canary.analysis import (
+    CanaryDay,
+    analyze,
+    canary_statistics,
+    log_ratio,
+    relative_median_shift,
+)
 from costsim_assets.canary.checks import CHECKS
 from costsim_assets.canary.config import load_canary_config
+from costsim_assets.canary.judgement import P1, P2
 from costsim_assets.canary.sampling import partition_seed, stratified_sample, stratum_sizes
 
 
@@ -59,18 +66,20 @@ def day(v1, v2, status=None, ref_v1=None, ref_v2=None) -> CanaryDay:
 def test_v1_against_itself_is_zero_everywhere():
     costs = np.random.default_rng(1).gamma(2, 3, 500)
     stats = analyze(day(costs, costs), load_canary_config())
-    assert stats["drift_score"] == 0.0 and stats["kl_divergence"] == 0.0 and stats["median_shift"] == 0.0
+    assert stats["v2_vs_v1_drift"] == 0.0 and stats["v2_vs_v1_kl_divergence"] == 0.0
+    assert stats["v2_estimate_median_shift"] == 0.0
     pairwise = stats["pairwise"]
     assert (pairwise["delta_p50"], pairwise["delta_p90"], pairwise["matching_rate"]) == (0.0, 0.0, 1.0)
     assert stats["noise_floor"] == {"v1_rerun_hash_match_rate": 1.0, "v2_rerun_hash_match_rate": 1.0}
 
 
-def test_a_shifted_v2_is_drift_and_median_shift():
+def test_a_shifted_v2_is_context_drift_and_median_shift():
     rng = np.random.default_rng(2)
     v1 = rng.gamma(2, 3, 800)
     reference_v2 = v1 * 0.1
     stats = analyze(day(v1, v1 * 0.3, ref_v1=v1, ref_v2=reference_v2), load_canary_config())
-    assert stats["drift_score"] > 0.5 and stats["median_shift"] == pytest.approx(2.0)
+    assert stats["v2_vs_v1_drift"] > 0.5 and stats["v2_estimate_median_shift"] == pytest.approx(2.0)
+    assert "checks" not in stats  # context, never a check: P1 and P2 judge realized outcomes
 
 
 def test_schema_errors_and_failures_are_ratios_of_all_evaluations():
@@ -85,7 +94,7 @@ def test_schema_errors_and_failures_are_ratios_of_all_evaluations():
 
 def test_too_little_data_is_no_data():
     stats = analyze(day(np.ones(5), np.ones(5)), load_canary_config())
-    assert stats["status"] == "no_data" and np.isnan(stats["drift_score"])
+    assert stats["status"] == "no_data" and np.isnan(stats["v2_vs_v1_drift"])
     assert np.isnan(relative_median_shift(np.ones(5), np.ones(50)))
     assert np.isnan(relative_median_shift(np.zeros(50), np.ones(50)))
     assert log_ratio(np.zeros(1), np.zeros(1), 0.01)[0] == 0.0
@@ -95,26 +104,26 @@ def test_every_check_of_the_table_gets_value_threshold_outcome_detail_moved_evid
     rng = np.random.default_rng(3)
     v1 = rng.gamma(2, 3, 800)
     status = ["schema_error"] * 80 + ["ok"] * 720
-    stats = analyze(day(v1, v1 * 0.3, status=status, ref_v1=v1, ref_v2=v1 * 0.1), load_canary_config())
-    checks = stats["checks"]
-    assert list(checks) == [check.name for check in CHECKS]
-    assert {name: c["outcome"] for name, c in checks.items()} == {
-        "realized_drift_p1": "breach",
-        "median_shift_p2": "breach",
-        "schema_errors_p3": "breach",
-    }
-    p3 = checks["schema_errors_p3"]
-    assert (p3["value"], p3["threshold"], p3["moved"]) == (pytest.approx(0.1), 0.05, [])
+    judged = {"checks": {name: {"outcome": "pass"} for name in (P1, P2)}, "statistics": {"moved": []}}
+    stats = canary_statistics(day(v1, v1, status=status), judged, load_canary_config())
+    assert list(stats["checks"]) == [check.name for check in CHECKS]
+    p3 = stats["checks"]["schema_errors_p3"]
+    assert (p3["outcome"], p3["value"], p3["threshold"], p3["moved"]) == (
+        "breach",
+        pytest.approx(0.1),
+        0.05,
+        [],
+    )
     assert p3["detail"] == "schema-error ratio 0.1 > threshold 0.05" and p3["evidence"]["evaluations"] == 800
-    quiet = analyze(day(v1, v1), load_canary_config())["checks"]["realized_drift_p1"]
-    assert (quiet["outcome"], quiet["detail"]) == ("pass", "drift score 0 <= threshold 0.2")
+    assert stats["realized"] == judged["statistics"]
 
 
-def test_too_little_data_is_no_data_for_every_check():
-    checks = analyze(day(np.ones(5), np.ones(5)), load_canary_config())["checks"]
-    drift = checks["realized_drift_p1"]
-    assert drift["outcome"] == "no_data" and drift["value"] is None
-    assert drift["detail"] == "drift score: no data (5 evaluations, minimum 30)"
+def test_too_little_data_is_no_data_for_p3():
+    judged = {"checks": {}, "statistics": {}}
+    p3 = canary_statistics(day(np.ones(0), np.ones(0)), judged, load_canary_config())["checks"][
+        "schema_errors_p3"
+    ]
+    assert p3["outcome"] == "no_data" and p3["value"] is None
 
 
 def test_per_tenant_drift_thresholds_come_from_the_tenants_file(tmp_path):

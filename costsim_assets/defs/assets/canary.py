@@ -7,12 +7,15 @@ import dagster as dg
 import pandas as pd
 
 from costsim_assets.artifacts.files import write_json, write_parquet, write_text
-from costsim_assets.canary.analysis import analyze
+from costsim_assets.canary.analysis import canary_statistics
 from costsim_assets.canary.checks import CHECKS
+from costsim_assets.canary.judgement import P1, P2, judge
+from costsim_assets.canary.outcome_day import outcome_day, reference_profile
 from costsim_assets.canary.report import canary_markdown, mismatching_pairs
 from costsim_assets.canary.rerun import canary_day, rerun_sample
 from costsim_assets.canary.sampling import partition_seed, stratified_sample
-from costsim_assets.canary.verdict import record_canary_verdict
+from costsim_assets.canary.tenants import tenant_views
+from costsim_assets.canary.verdict import record_canary_verdict, record_tenant_verdicts
 from costsim_assets.defs import keys
 from costsim_assets.defs.partitions import DAILY, partition_day_bounds
 from costsim_assets.defs.resources import ArtifactStoreResource, CanaryResource, StoreResource
@@ -21,6 +24,7 @@ from costsim_assets.sandbox.evaluation import V2Evaluator
 from costsim_assets.simulator.v2_model import V2Model
 from costsim_assets.statistics.percentiles import json_safe
 from costsim_assets.store.canary_results import record_canary_result
+from costsim_assets.store.outcomes import outcome_steps_of
 from costsim_assets.store.provenance import decompress, query_provenance
 from costsim_assets.validation.evaluate import simulate
 from costsim_assets.validation.metrics import dataset_metrics
@@ -70,16 +74,22 @@ def canary_sample(
     sample = stratified_sample(frame, size, partition_seed(context.partition_key))
     plans = (decompress(z) for z in sample.pop("plan_z"))
     sample["plan_json"] = [plan if isinstance(plan, str) else json.dumps(plan) for plan in plans]
+    with store.sandbox_engine().connect() as conn:
+        steps = outcome_steps_of(conn, sample["id"].tolist())
     path = write_parquet(artifacts.canary_file(context.partition_key, "sample.parquet"), sample)
+    write_parquet(artifacts.canary_file(context.partition_key, "sample_outcomes.parquet"), steps)
+    with_outcomes = int(sample["id"].isin(steps["provenance_id"]).sum())
     versions = sorted(str(v) for v in sample["v2_version"].dropna().unique())
     context.log.info(
         f"{context.partition_key}: sampled {len(sample)} of {len(frame)} provenance rows (target {size}, "
-        f"stratified by tenant over {sample['tenant_id'].nunique()} tenants); V2 versions {versions}"
+        f"stratified by tenant over {sample['tenant_id'].nunique()} tenants), {with_outcomes} with outcomes; "
+        f"V2 versions {versions}"
     )
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": len(sample),
             "day_rows": len(frame),
+            "with_outcomes": with_outcomes,
             "path": dg.MetadataValue.path(str(path)),
             "model_version": ", ".join(versions),
         }
@@ -135,9 +145,10 @@ def _golden(artifacts: ArtifactStoreResource, model: V2Model) -> dict[str, dict]
         )
         for check in CHECKS
     ],
-    description="Reruns V1 and V2 (the models/v2_model artifact) on the sample; pairwise V2-vs-V1 "
-    "statistics, drift against the golden reference, V2 on every golden dataset; mismatching pairs "
-    "as diff artifacts.",
+    description="Judges V2 (the models/v2_model artifact, rerun on the sample) on the day's realized "
+    "outcomes: calibration, bias, errors beside the naive baselines, what moved (P1, P2), per tenant "
+    "too; as context V2 against V1 paired, drift against the golden reference, V2 on every golden "
+    "dataset; mismatching pairs as diff artifacts.",
 )
 def canary_drift(
     context: dg.AssetExecutionContext,
@@ -147,9 +158,18 @@ def canary_drift(
 ) -> dg.MaterializeResult:
     day_key, config, model = context.partition_key, canary.config(), artifacts.v2_model()
     sample = pd.read_parquet(artifacts.canary_file(day_key, "sample.parquet"))
+    steps = pd.read_parquet(artifacts.canary_file(day_key, "sample_outcomes.parquet"))
     v1, v2 = rerun_sample(sample, V2Evaluator(model))
     day = canary_day(sample, v1, v2, pd.read_parquet(artifacts.dataset_file(HISTORICAL)), model)
-    stats = json_safe(analyze(day, config))
+    realized = outcome_day(sample, steps, model)
+    judged = judge(realized.steps, realized.requests, reference_profile(model), config.judgement)
+    stats = json_safe(
+        {
+            **canary_statistics(day, judged, config),
+            "performance": realized.performance,
+            "tenants": tenant_views(sample, steps, model, config),
+        }
+    )
     golden = _golden(artifacts, model)
     diff_path = write_parquet(
         artifacts.canary_file(day_key, "diff_pairs.parquet"),
@@ -158,7 +178,8 @@ def canary_drift(
     checks = _check_results(stats["checks"], day_key, str(diff_path))
     for name, outcome in stats["checks"].items():
         context.log.info(
-            f"{day_key} {name} with V2 {model.version}: {outcome['outcome']}; {outcome['detail']}"
+            f"{day_key} {name} with V2 {model.version}: {outcome['outcome']}; {outcome['detail']}; "
+            f"moved: {outcome['moved'] or 'nothing'}"
         )
     report_path = write_json(artifacts.canary_file(day_key, "canary.json"), {**stats, "golden": golden})
     rows = [
@@ -167,26 +188,30 @@ def canary_drift(
     ]
     markdown = canary_markdown(day_key, stats, rows, golden)
     write_text(report_path.with_suffix(".md"), markdown)
+    realized_drift = stats["realized"]["movement"]["output_tokens_js"]
     with store.engine().begin() as conn:
         record_canary_result(
             conn,
             partition_key=day_key,
             run_id=context.run.run_id,
-            status=stats["status"],
+            status="no_data" if stats["checks"][P1]["outcome"] == "no_data" else "ok",
             sample_size=len(sample),
-            drift_score=stats["drift_score"],
-            median_shift=stats["median_shift"],
+            drift_score=realized_drift,
+            median_shift=stats["checks"][P2]["value"],
             schema_error_ratio=stats["schema_error_ratio"],
             statistics=stats,
             report_path=str(report_path),
             diff_path=str(diff_path),
         )
+        record_tenant_verdicts(conn, day_key, stats["tenants"], model.version)
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": len(sample),
             "model_version": model.version,
-            "drift_score": stats["drift_score"],
-            "median_shift": stats["median_shift"],
+            "realized_output_drift": realized_drift,
+            "p1": stats["checks"][P1]["outcome"],
+            "moved": dg.MetadataValue.json(stats["realized"]["moved"]),
+            "outcome_steps": stats["realized"]["outcome_steps"],
             "report": dg.MetadataValue.md(markdown),
             "report_json": dg.MetadataValue.path(str(report_path)),
             "diff_artifacts": dg.MetadataValue.path(str(diff_path)),
