@@ -65,6 +65,41 @@ def _routing(args: argparse.Namespace) -> int:
     return 0
 
 
+def _model(args: argparse.Namespace) -> int:
+    """The serving V2 model and any challenger; `promote` serves a validated challenger (audited)."""
+    from costsim_assets.store.models import PromotionRefused, champion, pending_challenger, promote
+
+    engine = _store()
+    if args.action == "promote":
+        if not args.version or not args.reason:
+            print("error: promote needs VERSION and --reason", file=sys.stderr)
+            return 2
+        try:
+            with engine.begin() as conn:
+                moved = promote(
+                    conn,
+                    args.version,
+                    actor_type="person",
+                    actor_id=args.actor or getpass.getuser(),
+                    reason=args.reason,
+                )
+        except PromotionRefused as error:
+            print(f"refused: {error}", file=sys.stderr)
+            return 1
+        print(f"V2 {moved['to']} now serves (was {moved['from']}; routing revision {moved['revision']})")
+        return 0
+    with engine.connect() as conn:
+        current, pending = champion(conn), pending_challenger(conn)
+    print(f"champion: {current['version'] if current else 'none yet (the packaged bootstrap)'}")
+    if pending:
+        days = ", ".join(f"{d['day']} {'pass' if d['passed'] else 'fail'}" for d in pending["validation"])
+        print(
+            f"challenger: {pending['version']} ({pending['role']}; fitted on {pending['window_start']}.."
+            f"{pending['window_end']}; unseen days: {days or 'none yet'})"
+        )
+    return 0
+
+
 def _incidents(args: argparse.Namespace) -> int:
     from costsim_assets.store.incidents import list_incidents
 
@@ -167,6 +202,12 @@ def build_parser() -> argparse.ArgumentParser:
     routing.add_argument("--reason", help="required to enable or disable")
     routing.add_argument("--actor")
     routing.set_defaults(run=_routing)
+    model = sub.add_parser("model", help="the serving V2 model and its challenger; promote a validated one")
+    model.add_argument("action", choices=("status", "promote"))
+    model.add_argument("version", nargs="?")
+    model.add_argument("--reason")
+    model.add_argument("--actor")
+    model.set_defaults(run=_model)
     incidents = sub.add_parser("incidents", help="list incidents (one per check and canary day)")
     incidents.add_argument("--day", help="only this canary day (YYYY-MM-DD)")
     incidents.set_defaults(run=_incidents)

@@ -14,6 +14,7 @@ import dagster as dg
 
 from costsim_assets import settings
 from costsim_assets.defs.assets.canary import canary_drift, canary_sample, canary_verdict
+from costsim_assets.defs.assets.challenger import v2_challenger
 from costsim_assets.defs.assets.divergence_report import divergence_report
 from costsim_assets.defs.assets.models import v2_model
 from costsim_assets.defs.assets.reference_datasets import build_reference_dataset_asset
@@ -49,6 +50,7 @@ def build_definitions(
             canary_sample,
             canary_drift,
             canary_verdict,
+            v2_challenger,
             divergence_report,
             v2_state,
         ],

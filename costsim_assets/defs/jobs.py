@@ -1,9 +1,10 @@
 """Jobs that match the work, each with its schedule, and the breach-response job the sensor runs.
 
 - `m6_validation` (static, daily 00:30 UTC): golden datasets -> V1/V2 outputs -> verdicts -> M6.
-- `daily_canary` (daily partitions, 01:15 UTC for the day that just ended): replay -> canary ->
-  verdict, and the divergence report (which reads provenance only, so a failed blocking check
-  fails the canary step and skips the verdict but never the report).
+- `daily_canary` (daily partitions, 01:15 UTC for the day that just ended): the serving model ->
+  replay -> canary -> verdict, the challenger step (models/v2_challenger, which reads the sample, not
+  the canary's result) and the divergence report (which reads provenance only): a failed blocking
+  check fails the canary step and skips the verdict, never the challenger step or the report.
 - `breach_response` (launched by canary_drift_sensor): routing/v2_state for one breach.
 
 How steps run (one process, or one per step) is the code location's executor: see
@@ -12,8 +13,10 @@ definitions.py and COSTSIM_EXECUTOR.
 
 import dagster as dg
 
+from costsim_assets.defs import keys
+
 STATIC_GROUPS = ("reference_datasets", "models", "simulation", "validation")
-DAILY_GROUPS = ("sandbox", "canary", "reports")
+DAILY_GROUPS = ("sandbox", "canary", "recalibration", "reports")
 
 m6_validation_job = dg.define_asset_job(
     "m6_validation",
@@ -23,9 +26,9 @@ m6_validation_job = dg.define_asset_job(
 )
 daily_canary_job = dg.define_asset_job(
     "daily_canary",
-    selection=dg.AssetSelection.groups(*DAILY_GROUPS),
-    description="One day: traffic replay, the canary (sample, drift with its checks, verdict) and "
-    "the divergence report.",
+    selection=dg.AssetSelection.groups(*DAILY_GROUPS) | dg.AssetSelection.assets(keys.MODEL),
+    description="One day: the serving model (the registry's champion), traffic replay, the canary "
+    "(sample, drift with its checks, verdict), the challenger step and the divergence report.",
 )
 breach_response_job = dg.define_asset_job(
     "breach_response",

@@ -16,6 +16,7 @@ CANARY_DRIFT = dg.AssetKey(["canary", "drift"])
 CANARY_VERDICT = dg.AssetKey(["canary", "verdict"])
 DIVERGENCE_REPORT = dg.AssetKey(["reports", "divergence_report"])
 ROUTING = dg.AssetKey(["routing", "v2_state"])
+CHALLENGER = dg.AssetKey(["models", "v2_challenger"])
 
 
 def reference(name: str) -> dg.AssetKey:

@@ -24,3 +24,22 @@ def latest_canary_result(conn: sa.Connection) -> dict[str, Any] | None:
         .first()
     )
     return dict(row) if row else None
+
+
+def p1_outcomes(conn: sa.Connection, partition_keys: list[str]) -> dict[str, str]:
+    """The latest canary's P1 outcome (pass, breach, no_data) of each of these days that has one."""
+    rows = (
+        conn.execute(
+            sa.select(canary_results.c.partition_key, canary_results.c.statistics)
+            .where(canary_results.c.partition_key.in_(partition_keys))
+            .order_by(canary_results.c.created_at, canary_results.c.id)
+        )
+        .mappings()
+        .all()
+    )
+    by_day: dict[str, str] = {}
+    for row in rows:  # later rows of a day overwrite earlier ones
+        check = ((row["statistics"] or {}).get("checks") or {}).get("realized_drift_p1") or {}
+        if "outcome" in check:
+            by_day[row["partition_key"]] = check["outcome"]
+    return by_day

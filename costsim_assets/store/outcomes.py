@@ -177,6 +177,36 @@ def outcome_steps_of(
     return pd.concat(parts, ignore_index=True) if parts else _frame([], STEP_COLUMNS)
 
 
+OBSERVATION_COLUMNS = (
+    provenance.c.created_at.label("ts"),
+    provenance.c.tenant_id,
+    outcome_steps.c.model,
+    outcome_steps.c.input_tokens,
+    outcome_steps.c.output_tokens,
+    outcome_steps.c.latency_ms,
+)
+
+
+def llm_observations(conn: sa.Connection, *, start: datetime, end: datetime) -> pd.DataFrame:
+    """Every completed LLM call with reported tokens among requests created in [start, end), in time
+    order: what a challenger is refitted on (columns of training.observations, all tenants)."""
+    tenant_scope(conn, None)
+    joined = provenance.join(outcome_steps, outcome_steps.c.provenance_id == provenance.c.id)
+    query = (
+        sa.select(*OBSERVATION_COLUMNS)
+        .select_from(joined)
+        .where(provenance.c.created_at >= start, provenance.c.created_at < end)
+        .where(outcome_steps.c.skill == "llm_invoke", outcome_steps.c.status == "ok")
+        .where(outcome_steps.c.input_tokens.is_not(None), outcome_steps.c.output_tokens.is_not(None))
+        .order_by(provenance.c.created_at, provenance.c.id, outcome_steps.c.step_index)
+    )
+    frame = pd.DataFrame.from_records(conn.execute(query).all(), columns=[c.key for c in OBSERVATION_COLUMNS])
+    for name in ("input_tokens", "output_tokens", "latency_ms"):
+        frame[name] = pd.to_numeric(frame[name]).astype(np.float64)
+    frame["ts"] = pd.to_datetime(frame["ts"], utc=True)
+    return frame
+
+
 def iter_outcome_batches(
     conn: sa.Connection,
     *,

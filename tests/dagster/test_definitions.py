@@ -28,6 +28,7 @@ DAILY = {
     keys.CANARY_SAMPLE,
     keys.CANARY_DRIFT,
     keys.CANARY_VERDICT,
+    keys.CHALLENGER,
     keys.DIVERGENCE_REPORT,
 }
 
@@ -55,12 +56,13 @@ def test_everything_that_simulates_with_v2_reads_the_model_asset():
         *(keys.metrics(n) for n in DATASET_NAMES),  # V2's naive baselines live in its artifact
         keys.TRAFFIC_REPLAY,
         keys.CANARY_DRIFT,
+        keys.CHALLENGER,
     }
 
 
 def test_jobs_match_the_work_and_each_is_scheduled():
     assert job_keys("m6_validation") == STATIC
-    assert job_keys("daily_canary") == DAILY
+    assert job_keys("daily_canary") == DAILY | {keys.MODEL}  # the serving model, refreshed daily
     assert job_keys("breach_response") == {keys.ROUTING}
     schedules = {
         name: DEFINITIONS.resolve_schedule_def(name)

@@ -16,6 +16,7 @@ READS = {"select"}
 
 # function -> why it may read across tenants (and who can reach it)
 DOCUMENTED_CROSS_TENANT = {
+    "llm_observations": "challenger refit on every tenant's calls: Dagster only, never exposed to a tenant",
     "pending_rows": "shadow-worker recovery at start-up: system-internal, never exposed to a tenant",
     "query_provenance": "tenant_id=None only for admins and the canary; the API passes the key's tenant",
     "append_status": "reads the tenant's own chain head (WHERE tenant_id = :tenant), under its lock",

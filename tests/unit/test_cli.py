@@ -159,3 +159,28 @@ def test_db_migrate_reaches_head(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("COSTSIM_DATABASE_URL", f"sqlite:///{tmp_path}/store.db")
     assert main(["db", "migrate"]) == 0
     assert capsys.readouterr().out.strip() == f"migrated to {head_revision()}"
+
+
+def test_model_status_and_a_person_promotes_only_a_validated_challenger(tmp_path, monkeypatch, capsys):
+    from costsim_assets.store.models import record_validation, register_bootstrap, register_challenger
+
+    monkeypatch.setenv("COSTSIM_DATABASE_URL", f"sqlite:///{tmp_path}/store.db")
+    assert main(["db", "migrate"]) == 0
+    engine = make_engine(f"sqlite:///{tmp_path}/store.db")
+    with engine.begin() as conn:
+        register_bootstrap(conn, {"version": "v2-a"})
+        register_challenger(conn, {"version": "v2-b"}, ("2026-11-01", "2026-11-02"))
+    capsys.readouterr()
+    assert main(["model", "promote", "v2-b", "--reason", "looks good"]) == 1
+    assert "only a validated challenger" in capsys.readouterr().err
+    with engine.begin() as conn:
+        record_validation(conn, "v2-b", "2026-11-03", True, "ok", required_days=1)
+    assert main(["model", "status"]) == 0
+    assert "challenger: v2-b (validated; fitted on 2026-11-01..2026-11-02; unseen days: 2026-11-03 pass)" in (
+        capsys.readouterr().out
+    )
+    assert main(["model", "promote", "v2-b"]) == 2
+    assert main(["model", "promote", "v2-b", "--reason", "validated", "--actor", "ops"]) == 0
+    assert "V2 v2-b now serves (was v2-a" in capsys.readouterr().out
+    with engine.connect() as conn:
+        assert read_routing_state(conn).model_version == "v2-b"

@@ -212,6 +212,7 @@ def canary_drift(
             "p1": stats["checks"][P1]["outcome"],
             "moved": dg.MetadataValue.json(stats["realized"]["moved"]),
             "outcome_steps": stats["realized"]["outcome_steps"],
+            "interval_coverage": stats["realized"]["calibration"]["interval_coverage"]["observed"],
             "report": dg.MetadataValue.md(markdown),
             "report_json": dg.MetadataValue.path(str(report_path)),
             "diff_artifacts": dg.MetadataValue.path(str(diff_path)),
