@@ -22,8 +22,8 @@ def test_no_data_statistics_round_trip(database_url):
             partition_key="2026-11-25",
             status=stats["status"],
             sample_size=5,
-            drift_score=stats["drift_score"],
-            median_shift=stats["median_shift"],
+            drift_score=stats["v2_vs_v1_drift"],
+            median_shift=stats["v2_estimate_median_shift"],
             schema_error_ratio=stats["schema_error_ratio"],
             statistics=stats,
             report_path="r",
@@ -33,4 +33,4 @@ def test_no_data_statistics_round_trip(database_url):
         stored = latest_canary_result(conn)
     engine.dispose()
     assert stored["status"] == "no_data" and stored["drift_score"] is None
-    assert stored["statistics"]["median_shift"] is None and stored["statistics"]["pairwise"]["n_pairs"] == 5
+    assert stored["statistics"]["v2_estimate_median_shift"] is None and stored["statistics"]["pairwise"]["n_pairs"] == 5
