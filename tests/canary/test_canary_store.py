@@ -33,4 +33,7 @@ def test_no_data_statistics_round_trip(database_url):
         stored = latest_canary_result(conn)
     engine.dispose()
     assert stored["status"] == "no_data" and stored["drift_score"] is None
-    assert stored["statistics"]["v2_estimate_median_shift"] is None and stored["statistics"]["pairwise"]["n_pairs"] == 5
+    assert (
+        stored["statistics"]["v2_estimate_median_shift"] is None
+        and stored["statistics"]["pairwise"]["n_pairs"] == 5
+    )
