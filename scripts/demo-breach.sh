@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # `make demo-breach`, beside a running `make run` (same DAGSTER_HOME and store): the daily job for
 # DAY whose real output lengths are doubled (inputs unchanged): V2's forecasts miss the day's
-# outcomes, so the canary's blocking P1 check fails and the incident names output lengths. The daemon's canary_drift_sensor then launches breach_response runs: V2 routing is
-# disabled, an incident is written and the alert is recorded. Each day breaches once: pass
-# DEMO_DAY=YYYY-MM-DD for a day that was never replayed.
+# outcomes, so the canary's blocking P1 check fails and the incident names output lengths.
+# The daemon's canary_drift_sensor then launches breach_response runs: V2 routing is disabled,
+# an incident is written and the alert is recorded. Each day breaches once: pass DEMO_DAY=YYYY-MM-DD
+# for a day that was never replayed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BIN:-.venv/bin}
