@@ -190,13 +190,14 @@ def test_divergence_report_in_every_format(connect, tmp_path):
     admin, tenant = connect("admin"), "tenant-div-sync"
     ids = {admin.simulate(plan(300 * (i + 1), tenant=tenant))["request_id"] for i in range(3)}
     start, end = today_range()
-    assert until(lambda: admin.divergence_report(start, end, tenant=tenant)["summary"]["n_evaluations"] == 3)
+    assert until(lambda: admin.divergence_report(start, end, tenant=tenant)["summary"]["n_pairs"] == 3)
     report = admin.divergence_report(start, end, tenant=tenant)
     assert report["filters"]["tenant"] == tenant and report["summary"]["n_rows"] == 3
     table = admin.divergence_table(start, end, tenant=tenant)
     assert isinstance(table, pa.Table) and table.num_rows == 3
     frame = table.to_pandas()
     assert isinstance(frame, pd.DataFrame) and set(frame["tenant_id"]) == {tenant}
+    assert frame["v2_cost_cents"].notna().all()
     for fmt in ("csv", "jsonl", "parquet"):
         got = admin.download_divergence_report(start, end, tmp_path / f"d.{fmt}", format=fmt, tenant=tenant)
         assert got.bytes == got.path.stat().st_size > 0
