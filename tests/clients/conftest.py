@@ -9,10 +9,14 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.pool import NullPool
 
-from tests.clients.live_server import BULK_TENANT, LiveServer, live_server, seed_history
-
-BULK_ROWS = 100_000
-BULK_ENTITY = "bulk"
+from tests.clients.live_server import (
+    BULK_ENTITY,
+    BULK_ROWS,
+    BULK_TENANT,
+    LiveServer,
+    live_server,
+    seed_history,
+)
 
 
 @pytest.fixture(scope="session")

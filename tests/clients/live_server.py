@@ -20,11 +20,15 @@ from pathlib import Path
 import httpx
 
 from costsim_assets.api.keys import create_key
+from costsim_assets.reports.divergence import signed_report_url
+from costsim_assets.security.signing import parse_signing_keys
 from costsim_assets.store.engine import make_engine, upgrade_to_head
 from costsim_assets.store.status_history import CHAINED_FIELDS, GENESIS_HASH, chain_hash
 
 ROLES = ("admin", "engineer", "auditor", "service")
 SLOW_TENANT, GLACIAL_TENANT, BULK_TENANT = "tenant-slow", "tenant-glacial", "tenant-bulk"
+BULK_ROWS, BULK_ENTITY = 100_000, "bulk"
+REPORT_FILE_TEXT = "provenance_id,matched\np1,true\n"
 RATE_LIMITED_KEYS = 4  # per limited tenant: one bucket per test that spends it
 TENANTS_YAML = f"""tenants:
   {SLOW_TENANT}: {{rateLimit: {{requestsPerSecond: 1, burst: 1}}}}
@@ -160,3 +164,21 @@ def seed_history(database_url: str, tenant: str, entity_type: str, count: int) -
     finally:
         raw.close()
         engine.dispose()
+
+
+def suite_config(server: LiveServer) -> dict:
+    """What the TypeScript suite needs to know: the URL, the keys, and signed report links (one to a
+    report file written here, one to a file that does not exist)."""
+    folder = server.artifact_root / "reports" / "divergence" / "2026-03-04"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "divergence_2026-03-04.csv").write_text(REPORT_FILE_TEXT)
+    keys = parse_signing_keys(server.signing_keys)
+    return {
+        "base_url": server.base_url,
+        "keys": server.keys,
+        "report_url": signed_report_url(keys, server.base_url, "divergence_2026-03-04.csv", 3600),
+        "report_text": REPORT_FILE_TEXT,
+        "missing_report_url": signed_report_url(keys, server.base_url, "divergence_2031-01-01.csv", 3600),
+        "bulk_rows": BULK_ROWS,
+        "bulk_entity": BULK_ENTITY,
+    }

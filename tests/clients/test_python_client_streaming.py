@@ -12,8 +12,7 @@ from pathlib import Path
 
 from costsim_client import AsyncClient, Client, Downloaded
 
-from tests.clients.conftest import BULK_ENTITY
-from tests.clients.live_server import LiveServer
+from tests.clients.live_server import BULK_ENTITY, LiveServer
 
 PEAK_LIMIT = 16 * 2**20
 
