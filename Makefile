@@ -28,7 +28,7 @@ export COSTSIM_SIGNING_KEYS ?= $(shell bash scripts/local-signing-key.sh)
 DAY ?= $(shell date -u -d yesterday +%F)
 DEMO_DAY ?= $(shell date -u -d '2 days ago' +%F)
 
-.PHONY: setup tools render-k8s materialize run test validate demo-breach
+.PHONY: setup tools render-k8s materialize run test validate demo-breach clients typescript
 setup: $(BIN)/.installed
 
 tools:
@@ -38,10 +38,10 @@ tools:
 render-k8s: tools
 	bash scripts/render-k8s.sh
 
-$(BIN)/.installed: pyproject.toml constraints.txt
+$(BIN)/.installed: pyproject.toml constraints.txt clients/python/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]' -e clients/python
 	touch $@
 
 $(DAGSTER_HOME)/dagster.yaml: dagster.yaml
@@ -59,7 +59,16 @@ demo-breach: setup $(DAGSTER_HOME)/dagster.yaml
 run: materialize
 	PORT=$(PORT) BIN=$(BIN) bash scripts/run-local.sh
 
-test: setup tools
+# The TypeScript client's tools, exactly as locked (its suite runs inside pytest against a live API).
+typescript:
+	cd clients/typescript && npm ci --no-audit --no-fund
+
+# Regenerate the SDKs' single source of truth and what is generated from it (commit the result).
+clients: setup typescript
+	$(BIN)/python scripts/export_openapi.py clients/openapi.json
+	cd clients/typescript && npm run generate
+
+test: setup tools typescript
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest -q --cov=costsim_assets --cov-report=term --cov-fail-under=90
