@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import httpx
 
-from costsim_client.errors import CostSimError, RateLimitedError, TransportError, error_for
+from costsim_client.errors import RateLimitedError, TransportError, error_for
 from costsim_client.types import HistoryFilters, Instant, Outcome, OutcomeBatchResult
 
+T = TypeVar("T")
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 MAX_OUTCOMES_PER_REQUEST = 1000  # the API's batch limit
 USER_AGENT = "costsim-client-python/1.0.0"
@@ -38,8 +39,8 @@ RetryHook = Callable[[RetryEvent], None]
 
 
 @dataclass(frozen=True)
-class Call:
-    """One API request; `auth` False for signed links (the link is the credential)."""
+class Call(Generic[T]):
+    """One API request answering T; `auth` False for signed links (the link is the credential)."""
 
     method: str
     path: str
@@ -49,7 +50,9 @@ class Call:
     ok: tuple[int, ...] = ()
 
 
-def client_kwargs(base_url: str, timeout: httpx.Timeout | float, headers: dict[str, str] | None) -> dict:
+def client_kwargs(
+    base_url: str, timeout: httpx.Timeout | float, headers: dict[str, str] | None
+) -> dict[str, Any]:
     """httpx client options both clients use (explicit timeout, identifying user agent)."""
     return {
         "base_url": base_url,
@@ -58,17 +61,17 @@ def client_kwargs(base_url: str, timeout: httpx.Timeout | float, headers: dict[s
     }
 
 
-def request_kwargs(call: Call, api_key: str | None) -> dict[str, Any]:
+def request_kwargs(call: Call[Any], api_key: str | None) -> dict[str, Any]:
     """build_request arguments for a call; the key goes only on authenticated calls."""
     headers = {"X-API-Key": api_key} if call.auth and api_key else {}
     return {"params": call.params, "json": call.json, "headers": headers}
 
 
-def is_success(response: httpx.Response, call: Call) -> bool:
+def is_success(response: httpx.Response, call: Call[Any]) -> bool:
     return response.status_code < 400 or response.status_code in call.ok
 
 
-def retry_wait(response: httpx.Response, attempt: int, policy: RetryPolicy) -> tuple[float, CostSimError]:
+def retry_wait(response: httpx.Response, attempt: int, policy: RetryPolicy) -> tuple[float, RateLimitedError]:
     """(seconds to wait, error) when a retry is allowed; raises the typed error when it is not."""
     error = error_for(response)
     if not isinstance(error, RateLimitedError):
@@ -90,8 +93,11 @@ def instant(value: Instant) -> str:
 
 def history_params(filters: HistoryFilters, **extra: Any) -> dict[str, Any]:
     """Query parameters of the history endpoints, without unset filters."""
-    params = {k: instant(v) if k.startswith("created_") else v for k, v in filters.items()}
-    return {k: v for k, v in {**params, **extra}.items() if v is not None}
+    params: dict[str, Any] = {**filters, **extra}
+    for name in ("created_from", "created_to"):
+        if params.get(name) is not None:
+            params[name] = instant(params[name])
+    return {k: v for k, v in params.items() if v is not None}
 
 
 def report_params(start: Instant, end: Instant, fmt: str, **filters: str | None) -> dict[str, Any]:

@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Unpack
+from typing import TYPE_CHECKING, Any, TypeVar, Unpack, cast
 
 import httpx
 
@@ -47,6 +47,8 @@ from costsim_client.types import (
     V2Status,
 )
 
+T = TypeVar("T")
+
 if TYPE_CHECKING:
     import pyarrow as pa
 
@@ -76,10 +78,10 @@ class AsyncClient:
 
     async def __aexit__(
         self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
-    ):
+    ) -> None:
         await self.aclose()
 
-    async def _send(self, call: Call, stream: bool = False) -> httpx.Response:
+    async def _send(self, call: Call[Any], stream: bool = False) -> httpx.Response:
         """Send with retries on 429; a non-success answer raises its typed error."""
         attempt = 0
         while True:
@@ -92,16 +94,16 @@ class AsyncClient:
                 return response
             await response.aread()
             await response.aclose()
-            wait, error = retry_wait(response, attempt, self._retry)
+            wait, limited = retry_wait(response, attempt, self._retry)
             attempt += 1
             if self._on_retry:
-                self._on_retry(RetryEvent(attempt, wait, error))
+                self._on_retry(RetryEvent(attempt, wait, limited))
             await asyncio.sleep(wait)
 
-    async def _json(self, call: Call) -> Any:
-        return (await self._send(call)).json()
+    async def _json(self, call: Call[T]) -> T:
+        return cast(T, (await self._send(call)).json())
 
-    async def _download(self, call: Call, path: str | Path) -> Downloaded:
+    async def _download(self, call: Call[Any], path: str | Path) -> Downloaded:
         """Stream a body to `path` in chunks (memory stays flat), renamed into place when complete."""
         target = Path(path)
         partial, written = partial_path(target), 0
@@ -202,7 +204,7 @@ class AsyncClient:
         **filters: Unpack[ReportFilters],
     ) -> DivergenceReport:
         """The V2-vs-V1 divergence summary over [start, end)."""
-        return await self._json(_calls.divergence(start, end, "json", **filters))
+        return await self._json(_calls.divergence_summary(start, end, **filters))
 
     async def divergence_table(
         self,
@@ -211,7 +213,9 @@ class AsyncClient:
         **filters: Unpack[ReportFilters],
     ) -> pa.Table:
         """Every V1/V2 pair as a pyarrow Table (`.to_pandas()` for a DataFrame); needs the parquet extra."""
-        return parquet_table((await self._send(_calls.divergence(start, end, "parquet", **filters))).content)
+        return parquet_table(
+            (await self._send(_calls.divergence_pairs(start, end, "parquet", **filters))).content
+        )
 
     async def download_divergence_report(
         self,
@@ -223,7 +227,7 @@ class AsyncClient:
         **filters: Unpack[ReportFilters],
     ) -> Downloaded:
         """Stream the report's pairs (csv, jsonl or parquet) into a file."""
-        return await self._download(_calls.divergence(start, end, format, **filters), path)
+        return await self._download(_calls.divergence_pairs(start, end, format, **filters), path)
 
     async def download_report_file(self, url: str, path: str | Path) -> Downloaded:
         """A report file by the signed link the Dagster UI shows (absolute or relative)."""
