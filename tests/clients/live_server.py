@@ -102,17 +102,20 @@ def live_server(database_url: str, root: Path) -> Iterator[LiveServer]:
     engine.dispose()
     keys_file = root / "keys.yaml"
     keys = make_keys(keys_file)
-    signing = f"test:{base64.urlsafe_b64encode(secrets.token_bytes(32)).decode().rstrip('=')}"
+    signing_keys = f"test:{base64.urlsafe_b64encode(secrets.token_bytes(32)).decode().rstrip('=')}"
     port, log = free_port(), root / "server.log"
     argv = [sys.executable, "-m", "costsim_assets", "api", "--port", str(port), "--log-level", "warning"]
     with log.open("wb") as out:
         process = subprocess.Popen(
-            argv, env=server_env(database_url, root, keys_file, signing), stdout=out, stderr=out
+            argv,
+            env=server_env(database_url, root, keys_file, signing_keys),
+            stdout=out,
+            stderr=out,
         )
     base_url = f"http://127.0.0.1:{port}"
     try:
         wait_ready(process, base_url, log)
-        yield LiveServer(base_url, keys, database_url, signing, root / "artifacts")
+        yield LiveServer(base_url, keys, database_url, signing_keys, root / "artifacts")
     finally:
         process.terminate()
         try:

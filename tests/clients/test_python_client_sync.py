@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import json
 import socket
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pandas as pd
@@ -20,6 +22,7 @@ from costsim_client import (
     RateLimitedError,
     RetryEvent,
     RetryPolicy,
+    ServerError,
     TransportError,
     ValidationError,
 )
@@ -139,6 +142,45 @@ def test_429_raises_when_retries_are_spent_or_the_wait_is_too_long(connect):
     no_retries.simulate(plan())
     with pytest.raises(RateLimitedError):
         no_retries.simulate(plan())
+
+
+class Unavailable(BaseHTTPRequestHandler):
+    """A gateway in front of the API that is failing: an API-shaped 503, or a proxy's HTML 502."""
+
+    def do_GET(self) -> None:  # noqa: N802 - the handler's required name
+        api = self.path.startswith("/healthz")
+        body = (
+            b'{"error":{"code":"draining","message":"shutting down","details":null}}'
+            if api
+            else b"<h1>502</h1>"
+        )
+        self.send_response(503 if api else 502)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args) -> None:
+        """Quiet: the test reads the client's error, not the server's log."""
+
+
+def test_5xx_is_a_server_error_whatever_the_body():
+    gateway = ThreadingHTTPServer(("127.0.0.1", 0), Unavailable)
+    threading.Thread(target=gateway.serve_forever, daemon=True).start()
+    try:
+        with Client(f"http://127.0.0.1:{gateway.server_port}") as client:
+            with pytest.raises(ServerError) as draining:
+                client.health()
+            with pytest.raises(ServerError) as proxy:
+                client.v2_status()
+    finally:
+        gateway.shutdown()
+        gateway.server_close()
+    assert (draining.value.status, draining.value.code, draining.value.message) == (
+        503,
+        "draining",
+        "shutting down",
+    )
+    assert (proxy.value.status, proxy.value.code, proxy.value.message) == (502, "http_502", "<h1>502</h1>")
 
 
 def test_explicit_timeouts_and_refused_connections_are_transport_errors():
