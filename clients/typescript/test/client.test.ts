@@ -1,7 +1,9 @@
 /** The TypeScript client against a live API: every operation and every error family. */
 import assert from "node:assert/strict";
+import { once } from "node:events";
 import { createWriteStream } from "node:fs";
 import { mkdtemp, readFile, stat } from "node:fs/promises";
+import { createServer as createHttpServer } from "node:http";
 import { createServer, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -17,6 +19,7 @@ import {
   NotFoundError,
   PermissionDeniedError,
   RateLimitedError,
+  ServerError,
   TransportError,
   ValidationError,
   type ClientOptions,
@@ -149,6 +152,26 @@ test("429 throws when the wait exceeds the bound", async () => {
   const error = await rejects(glacial.simulate(plan()), RateLimitedError);
   assert.equal(error.retryAfterS, 100);
   assert.equal(error.code, "rate_limited");
+});
+
+test("5xx answers are ServerErrors, API-shaped or not", async () => {
+  const gateway = createHttpServer((request, response) => {
+    const api = request.url?.startsWith("/healthz");
+    response.writeHead(api ? 503 : 502);
+    response.end(api ? '{"error":{"code":"draining","message":"shutting down","details":null}}' : "<h1>502</h1>");
+  });
+  gateway.listen(0, "127.0.0.1");
+  await once(gateway, "listening");
+  const gatewayClient = new CostSimClient({ baseUrl: `http://127.0.0.1:${(gateway.address() as { port: number }).port}` });
+  try {
+    const draining = await rejects(gatewayClient.health(), ServerError);
+    assert.deepEqual([draining.status, draining.code, draining.apiMessage], [503, "draining", "shutting down"]);
+    const proxy = await rejects(gatewayClient.v2Status(), ServerError);
+    assert.deepEqual([proxy.status, proxy.code, proxy.apiMessage], [502, "http_502", "<h1>502</h1>"]);
+  } finally {
+    gateway.closeAllConnections();
+    gateway.close();
+  }
 });
 
 test("explicit timeouts and refused connections are TransportErrors", async () => {
