@@ -6,6 +6,7 @@ import csv
 import json
 import socket
 import threading
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -144,16 +145,19 @@ def test_429_raises_when_retries_are_spent_or_the_wait_is_too_long(connect):
         no_retries.simulate(plan())
 
 
-class Unavailable(BaseHTTPRequestHandler):
-    """A gateway in front of the API that is failing: an API-shaped 503, or a proxy's HTML 502."""
+class Gateway(BaseHTTPRequestHandler):
+    """A failing gateway in front of the API: an API-shaped 503, a proxy's HTML 502, or a download
+    cut off half way."""
 
     def do_GET(self) -> None:  # noqa: N802 - the handler's required name
+        if self.path.startswith("/truncated"):
+            self.send_response(200)
+            self.send_header("Content-Length", "1000")
+            self.end_headers()
+            self.wfile.write(b"only ten b")
+            return
         api = self.path.startswith("/healthz")
-        body = (
-            b'{"error":{"code":"draining","message":"shutting down","details":null}}'
-            if api
-            else b"<h1>502</h1>"
-        )
+        body = API_503 if api else b"<h1>502</h1>"
         self.send_response(503 if api else 502)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
@@ -163,24 +167,33 @@ class Unavailable(BaseHTTPRequestHandler):
         """Quiet: the test reads the client's error, not the server's log."""
 
 
-def test_5xx_is_a_server_error_whatever_the_body():
-    gateway = ThreadingHTTPServer(("127.0.0.1", 0), Unavailable)
-    threading.Thread(target=gateway.serve_forever, daemon=True).start()
-    try:
-        with Client(f"http://127.0.0.1:{gateway.server_port}") as client:
-            with pytest.raises(ServerError) as draining:
-                client.health()
-            with pytest.raises(ServerError) as proxy:
-                client.v2_status()
-    finally:
-        gateway.shutdown()
-        gateway.server_close()
-    assert (draining.value.status, draining.value.code, draining.value.message) == (
-        503,
-        "draining",
-        "shutting down",
-    )
+API_503 = b'{"error":{"code":"draining","message":"shutting down","details":null}}'
+
+
+@pytest.fixture
+def gateway() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Gateway)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_5xx_is_a_server_error_whatever_the_body(gateway):
+    with Client(gateway) as client:
+        with pytest.raises(ServerError) as draining:
+            client.health()
+        with pytest.raises(ServerError) as proxy:
+            client.v2_status()
+    assert (draining.value.status, draining.value.code) == (503, "draining")
+    assert draining.value.message == "shutting down"
     assert (proxy.value.status, proxy.value.code, proxy.value.message) == (502, "http_502", "<h1>502</h1>")
+
+
+def test_a_download_cut_off_half_way_is_a_transport_error_and_leaves_no_file(gateway, tmp_path):
+    with Client(gateway) as client, pytest.raises(TransportError) as cut:
+        client.download_report_file("/truncated", tmp_path / "report.csv")
+    assert cut.value.code == "transport_error" and list(tmp_path.iterdir()) == []
 
 
 def test_explicit_timeouts_and_refused_connections_are_transport_errors():

@@ -112,6 +112,11 @@ class AsyncClient:
             with partial.open("wb") as out:
                 async for chunk in response.aiter_bytes():
                     written += out.write(chunk)
+        except BaseException as error:
+            partial.unlink(missing_ok=True)
+            if isinstance(error, httpx.TransportError):
+                raise transport_error(error) from error
+            raise
         finally:
             await response.aclose()
         partial.replace(target)

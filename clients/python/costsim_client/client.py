@@ -112,6 +112,11 @@ class Client:
             with partial.open("wb") as out:
                 for chunk in response.iter_bytes():
                     written += out.write(chunk)
+        except BaseException as error:
+            partial.unlink(missing_ok=True)
+            if isinstance(error, httpx.TransportError):
+                raise transport_error(error) from error
+            raise
         finally:
             response.close()
         partial.replace(target)
